@@ -1,0 +1,69 @@
+"""Command line: `python build.py [build|serve|new|check] ...`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .assemble import Options
+from .errors import BuildError
+from .write import OutputRefused
+
+
+def _site_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
+                        help="the site folder holding content/ data/ templates/ static/ (default: the current folder)")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="where to write the site (default: SITE/output)")
+    parser.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
+    parser.add_argument("--future", action="store_true", help="include articles dated after today")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="build.py",
+        description="Build the static site from content/ (Markdown), data/ (YAML), templates/ (Jinja) and static/. "
+        "With no command, 'build' runs.",
+        epilog="Problems in sources are printed one per line as 'path:line: message' and the build exits with status 1 "
+        "leaving output/ as it was. Set SOURCE_DATE_EPOCH to fix 'today' for reproducible builds.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    build = commands.add_parser("build", help="build the site into output/ (the default command)",
+                                description="Build the site into output/ atomically.")
+    _site_args(build)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = make_parser()
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv.insert(0, "build")
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        return run_build(args)
+    parser.print_help()
+    return 2
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from .pipeline import build, today
+
+    site = args.site
+    if not site.is_dir():
+        print(f"error: --site {site}: no such folder", file=sys.stderr)
+        return 2
+    options = Options(drafts=args.drafts, future=args.future, today=today())
+    try:
+        result = build(site, args.out, options)
+    except BuildError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        count = len(exc.problems)
+        print(f"build failed: {count} problem{'s' if count != 1 else ''}; output left unchanged", file=sys.stderr)
+        return 1
+    except OutputRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"built {result.pages} pages and {result.static_files} static files into {result.out} in {result.seconds:.2f} s")
+    return 0

@@ -1,0 +1,79 @@
+"""Articles: split the `---` front matter off, parse it as YAML with line numbers, validate, convert the body."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from . import yamlutil
+from .errors import Problem
+from .markdown_ext import converter
+from .model import Article
+
+FENCE = "---"
+SLUG_STRIP = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str) -> str:
+    return SLUG_STRIP.sub("-", text.lower()).strip("-") or "article"
+
+
+def split_front_matter(text: str, path: str) -> tuple[str, str, int]:
+    """Returns (front matter, body, first line of the body). Raises ValueError(Problem) when it is malformed."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].rstrip("\r\n").rstrip() != FENCE:
+        raise _problem(path, 1, "missing front matter: the file must start with a line '---'")
+    for index in range(1, len(lines)):
+        if lines[index].rstrip("\r\n").rstrip() in (FENCE, "..."):
+            return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2
+    raise _problem(path, 1, "front matter is never closed: add a line '---' after it")
+
+
+class ArticleError(Exception):
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(map(str, problems)))
+        self.problems = problems
+
+
+def _problem(path: str, line: int, message: str) -> ArticleError:
+    return ArticleError([Problem(path, line, message)])
+
+
+def parse_article(text: str, path: str) -> Article:
+    """Pure: source text and its site-relative path in, an Article out (or ArticleError with every problem)."""
+    front, body, body_line = split_front_matter(text, path)
+    try:
+        meta, lines = yamlutil.load(front, line_offset=1)
+    except yamlutil.YamlSyntaxError as exc:
+        raise _problem(path, exc.line, exc.message) from None
+    if meta is None:
+        meta, lines = {}, {(): 1}
+    if not isinstance(meta, dict):
+        raise _problem(path, 2, "front matter must be a mapping of fields (title: ..., date: ...)")
+    problems = yamlutil.validate(meta, lines, "article", path)
+    if problems:
+        raise ArticleError(problems)
+    qa = meta.get("quick_answer")
+    converted, problems = converter().convert(path, body, body_line, qa, lines.get(("quick_answer",), 1))
+    if problems:
+        raise ArticleError(problems)
+    stem = path.rsplit("/", 1)[-1].removesuffix(".md")
+    return Article(
+        path=path,
+        slug=meta.get("slug") or slugify(stem),
+        title=meta["title"],
+        description=meta["description"],
+        date=dt.date.fromisoformat(meta["date"]),
+        updated=dt.date.fromisoformat(meta["updated"]) if meta.get("updated") else None,
+        category=meta["category"],
+        tags=tuple(meta.get("tags", ())),
+        roles=tuple(meta.get("roles", ())),
+        draft=meta.get("draft", False),
+        faq_schema=meta.get("faq_schema"),
+        cta=meta.get("cta", True),
+        related=tuple(meta.get("related", ())),
+        aliases=tuple(meta.get("aliases", ())),
+        author=meta.get("author"),
+        converted=converted,
+        lines=lines,
+    )

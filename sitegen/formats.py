@@ -1,0 +1,44 @@
+"""Formatting of figures and dates, shared by components and templates (Jinja filters)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from markupsafe import Markup
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$", "INR": "₹", "JPY": "¥", "CHF": "CHF "}
+
+
+def money(amount: int, currency: str = "USD") -> str:
+    """205000 -> '~$205K'; 1250000 -> '~$1.25M'; 950 -> '~$950'. The tilde says it is a rounded figure."""
+    symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
+    amount = abs(int(amount))
+    if amount >= 1_000_000:
+        text = f"{amount / 1_000_000:.2f}".rstrip("0").rstrip(".") + "M"
+    elif amount >= 1_000:
+        text = f"{round(amount / 1_000):,}K"
+    else:
+        text = f"{amount:,}"
+    return f"~{symbol}{text}"
+
+
+def count(number: int) -> str:
+    """530 -> '530'; 12345 -> '12,345'."""
+    return f"{int(number):,}"
+
+
+def long_date(value: dt.date) -> str:
+    """2026-06-05 -> 'June 5, 2026'."""
+    return f"{value:%B} {value.day}, {value.year}"
+
+
+def json_ld(value) -> Markup:
+    """JSON for a <script type="application/ld+json"> block: `<`, `>` and `&` cannot close the script."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=False, indent=None, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+def reading_minutes(words: int, per_minute: int) -> int:
+    return max(1, round(words / per_minute))

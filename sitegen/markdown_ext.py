@@ -1,0 +1,223 @@
+"""Markdown conversion: one configured Python-Markdown instance per process, plus the component extension.
+
+Components are written `{{ name("arg", ...) }}` in Markdown. Conversion replaces each with a token and records
+the call with its line; the page renderer later swaps tokens for data-driven HTML. So converted Markdown does
+not depend on data or templates and can be cached by the article's bytes alone. A call inside inline code, an
+indented or fenced code block, or raw HTML stays literal text.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+import xml.etree.ElementTree as etree
+
+import jinja2
+import markdown
+from jinja2 import nodes
+from markdown.extensions import Extension
+from markdown.postprocessors import Postprocessor
+from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
+
+from .errors import Problem
+from .model import Component, Converted, Heading
+
+# The Markdown feature set. Its repr is part of the cache key (see cache.py), so any change here invalidates it.
+EXTENSIONS = [
+    "abbr",
+    "admonition",
+    "attr_list",
+    "def_list",
+    "footnotes",
+    "md_in_html",
+    "sane_lists",
+    "smarty",
+    "tables",
+    "toc",
+    "pymdownx.highlight",
+    "pymdownx.inlinehilite",
+    "pymdownx.magiclink",
+    "pymdownx.saneheaders",
+    "pymdownx.superfences",
+    "pymdownx.tasklist",
+    "pymdownx.tilde",
+]
+EXTENSION_CONFIGS = {
+    "toc": {"toc_depth": "2-3"},
+    "pymdownx.highlight": {"use_pygments": True, "css_class": "highlight", "guess_lang": False},
+    "pymdownx.magiclink": {"hide_protocol": False},
+    "pymdownx.tasklist": {"custom_checkbox": False},
+    "footnotes": {"UNIQUE_IDS": False},
+}
+
+INLINE_COMPONENTS = frozenset({"salary", "postings", "salary_gap", "role"})
+BLOCK_COMPONENTS = frozenset({"quick_answer", "salary_table", "responsibilities", "skills", "cta"})
+KNOWN_COMPONENTS = INLINE_COMPONENTS | BLOCK_COMPONENTS
+
+CALL_RE = re.compile(r"\{\{(.*?)\}\}")
+TOKEN_RE = re.compile(r"SGCOMP(\d+)X")
+TAG_RE = re.compile(r"<[^>]+>")
+_jinja = jinja2.Environment(autoescape=True)
+
+
+def token(index: int) -> str:
+    return f"SGCOMP{index}X"
+
+
+def parse_call(source: str) -> tuple[str, tuple] | str:
+    """`salary("ai-engineer")` -> ("salary", ("ai-engineer",)); a message string when it is not a component call."""
+    try:
+        template = _jinja.parse("{{ " + source + " }}")
+    except jinja2.TemplateSyntaxError as exc:
+        return f"cannot read component {{{{ {source} }}}}: {exc.message}"
+    output = template.body[0] if len(template.body) == 1 else None
+    expr = output.nodes[0] if isinstance(output, nodes.Output) and len(output.nodes) == 1 else None
+    if not isinstance(expr, nodes.Call) or not isinstance(expr.node, nodes.Name):
+        return f"{{{{ {source} }}}} is not a component call; write it like {{{{ salary(\"ai-engineer\") }}}}"
+    name = expr.node.name
+    if name not in KNOWN_COMPONENTS:
+        return f"unknown component '{name}' (known: {', '.join(sorted(KNOWN_COMPONENTS))})"
+    if expr.kwargs or expr.dyn_args or expr.dyn_kwargs or not all(isinstance(a, nodes.Const) for a in expr.args):
+        return f"component {name}(): arguments must be quoted strings, like {name}(\"ai-engineer\")"
+    args = tuple(a.value for a in expr.args)
+    if not all(isinstance(a, str) for a in args):
+        return f"component {name}(): arguments must be quoted strings, like {name}(\"ai-engineer\")"
+    return name, args
+
+
+class _State:
+    """Per-conversion state shared by the extension's processors."""
+
+    def __init__(self) -> None:
+        self.line_offset = 0
+        self.calls: list[Component] = []
+        self.problems: list[Problem] = []
+        self.path = ""
+
+
+class _Tokenize(Preprocessor):
+    """Runs after raw HTML and top-level fences are stashed: replaces each call with a token."""
+
+    def __init__(self, md, state: _State):
+        super().__init__(md)
+        self.state = state
+
+    def run(self, lines):
+        state = self.state
+
+        def replace(match: re.Match, lineno: int) -> str:
+            source = match.group(1).strip()
+            parsed = parse_call(source)
+            if isinstance(parsed, str):
+                state.problems.append(Problem(state.path, lineno, parsed))
+                return match.group(0)
+            tok = token(len(state.calls))
+            state.calls.append(Component(tok, parsed[0], parsed[1], match.group(0), lineno))
+            return tok
+
+        out = []
+        for number, line in enumerate(lines):
+            if "{{" in line:
+                lineno = state.line_offset + number + 1
+                line = CALL_RE.sub(lambda m: replace(m, lineno), line)
+            out.append(line)
+        return out
+
+
+class _RestoreInCode(Treeprocessor):
+    """Calls that landed in code (inline or indented) are shown literally, as written."""
+
+    def __init__(self, md, state: _State):
+        super().__init__(md)
+        self.state = state
+
+    def run(self, root: etree.Element):
+        by_token = {c.token: c for c in self.state.calls}
+        for element in root.iter():
+            if element.tag in ("code", "pre") and element.text and "SGCOMP" in element.text:
+                text = TOKEN_RE.sub(lambda m: by_token[m.group(0)].source if m.group(0) in by_token else m.group(0), element.text)
+                element.text = markdown.util.AtomicString(text)
+        return None
+
+
+class _RestoreInStash(Postprocessor):
+    """Fenced code nested in lists, and raw HTML, are stashed as HTML: restore calls there, escaped."""
+
+    def __init__(self, md, state: _State):
+        super().__init__(md)
+        self.state = state
+
+    def run(self, text: str) -> str:
+        by_token = {c.token: c for c in self.state.calls}
+        stash = self.md.htmlStash.rawHtmlBlocks
+        for index, block in enumerate(stash):
+            if isinstance(block, str) and "SGCOMP" in block:
+                stash[index] = TOKEN_RE.sub(
+                    lambda m: html.escape(by_token[m.group(0)].source, quote=False) if m.group(0) in by_token else m.group(0),
+                    block,
+                )
+        return text
+
+
+class ComponentExtension(Extension):
+    def __init__(self, state: _State):
+        super().__init__()
+        self.state = state
+
+    def extendMarkdown(self, md):
+        md.preprocessors.register(_Tokenize(md, self.state), "sitegen_components", 15)
+        md.treeprocessors.register(_RestoreInCode(md, self.state), "sitegen_code_literal", 19)
+        md.postprocessors.register(_RestoreInStash(md, self.state), "sitegen_stash_literal", 35)
+
+
+class Converter:
+    """One Markdown instance, reset between articles (never re-created: building it costs more than a page)."""
+
+    def __init__(self) -> None:
+        self.state = _State()
+        self.md = markdown.Markdown(
+            extensions=[*EXTENSIONS, ComponentExtension(self.state)],
+            extension_configs=EXTENSION_CONFIGS,
+            output_format="html",
+        )
+
+    def _convert(self, text: str, line_offset: int) -> str:
+        self.md.reset()
+        self.state.line_offset = line_offset
+        return self.md.convert(text)
+
+    def convert(self, path: str, body: str, body_line: int, quick_answer: str | None, qa_line: int) -> tuple[Converted, list[Problem]]:
+        state = self.state
+        state.path, state.calls, state.problems = path, [], []
+        qa_html = ""
+        if quick_answer:
+            # every call in the folded front-matter value is reported at the field's line
+            state.line_offset = qa_line - 1
+            qa_text = CALL_RE.sub(lambda m: m.group(0).replace("\n", " "), " ".join(quick_answer.splitlines()))
+            qa_html = self._convert(qa_text, qa_line - 1)
+        html_out = self._convert(body, body_line - 1)
+        headings = tuple(_flatten(self.md.toc_tokens))
+        plain = TAG_RE.sub(" ", TOKEN_RE.sub(" ", qa_html + " " + html_out))
+        words = len(html.unescape(plain).split())
+        converted = Converted(html_out, qa_html, tuple(state.calls), headings, words)
+        return converted, list(state.problems)
+
+
+def _flatten(tokens) -> list[Heading]:
+    out = []
+    for tok in tokens:
+        out.append(Heading(tok["level"], tok["id"], html.unescape(tok["name"])))
+        out.extend(_flatten(tok.get("children", ())))
+    return out
+
+
+@functools.cache
+def converter() -> Converter:
+    """The process's converter (each worker process gets its own)."""
+    return Converter()
+
+
+def config_fingerprint() -> str:
+    return repr((EXTENSIONS, sorted(EXTENSION_CONFIGS.items()), markdown.__version__))

@@ -1,0 +1,116 @@
+"""Typed values passed between stages. Frozen: no stage mutates what an earlier stage produced."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Role:
+    id: str
+    title: str
+    summary: str
+    median_base: int
+    currency: str
+    job_postings: int
+    as_of: dt.date
+    source: str
+    responsibilities: tuple[Item, ...]
+    skills: tuple[Item, ...]
+    frameworks: tuple[str, ...]
+    tools: tuple[str, ...]
+    line: int  # where the role starts in data/roles.yaml
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class NavLink:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class CallToAction:
+    heading: str
+    text: str
+    link_text: str
+    link_url: str
+
+
+@dataclass(frozen=True)
+class Site:
+    title: str
+    description: str
+    base_url: str  # absolute, ends with "/"
+    base_path: str  # the path part of base_url, "/" or "/insights/"
+    language: str
+    organisation_name: str
+    organisation_url: str
+    organisation_logo: str | None
+    author: str | None
+    navigation: tuple[NavLink, ...]
+    cta: CallToAction
+    faq_schema: bool
+    page_size: int
+    words_per_minute: int
+
+
+@dataclass(frozen=True)
+class Component:
+    """A `{{ name(args) }}` call written in Markdown, found at `line` of the article."""
+
+    token: str
+    name: str
+    args: tuple[Any, ...]
+    source: str  # the literal text, shown again if the call sits in code
+    line: int
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Converted:
+    """What Markdown conversion yields for one article: cacheable, independent of data and templates."""
+
+    html: str  # with component tokens still in place
+    quick_answer_html: str
+    components: tuple[Component, ...]
+    headings: tuple[Heading, ...]
+    words: int
+
+
+@dataclass(frozen=True)
+class Article:
+    path: str  # relative to the site root, e.g. content/x.md
+    slug: str
+    title: str
+    description: str
+    date: dt.date
+    updated: dt.date | None
+    category: str
+    tags: tuple[str, ...]
+    roles: tuple[str, ...]
+    draft: bool
+    faq_schema: bool | None
+    cta: bool
+    related: tuple[str, ...]
+    aliases: tuple[str, ...]
+    author: str | None
+    converted: Converted
+    lines: dict = field(compare=False, repr=False)  # front-matter field -> line
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get((key,), 1)

@@ -1,0 +1,163 @@
+"""Safe YAML loading that remembers the line of every value, and JSON-Schema validation with `path:line` errors."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import json
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .errors import Problem
+
+# libyaml's C loader when present (issue: speed), the pure-Python safe loader otherwise. Never the unsafe one.
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+Lines = dict[tuple, int]  # JSON path (tuple of keys and indexes) -> 1-based line
+
+
+class YamlSyntaxError(Exception):
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _record_lines(node: yaml.Node, path: tuple, lines: Lines) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            _record_lines(value_node, path + (key,), lines)
+            # the key's own line wins for the error "field X: ..." (a folded value starts later)
+            lines[path + (key,)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_lines(item, path + (index,), lines)
+
+
+def _plain(value: Any) -> Any:
+    """Dates become ISO strings so that one JSON Schema (format: date) checks YAML dates and quoted dates alike."""
+    if isinstance(value, dict):
+        return {(k if isinstance(k, str) else str(k)): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, _dt.datetime):
+        return value.isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return value
+
+
+def load(text: str, line_offset: int = 0) -> tuple[Any, Lines]:
+    """Parse one YAML document safely. Returns (data, lines). Raises YamlSyntaxError with a 1-based line."""
+    loader = SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, {(): 1 + line_offset}
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 1 if mark else 1) + line_offset
+        problem = exc.problem or "malformed YAML"
+        context = f" {exc.context}" if exc.context else ""
+        raise YamlSyntaxError(line, f"invalid YAML: {problem}{context}") from None
+    except yaml.YAMLError as exc:  # pragma: no cover - libyaml reports everything as Marked errors
+        raise YamlSyntaxError(1 + line_offset, f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    lines: Lines = {}
+    _record_lines(node, (), lines)
+    if line_offset:
+        lines = {k: v + line_offset for k, v in lines.items()}
+    return _plain(data), lines
+
+
+def line_of(lines: Lines, path: tuple) -> int:
+    """The line of the deepest recorded ancestor of `path`."""
+    path = tuple(path)
+    while path not in lines and path:
+        path = path[:-1]
+    return lines.get(path, 1)
+
+
+@functools.cache
+def schema(name: str) -> dict:
+    text = resources.files("sitegen").joinpath("schemas", f"{name}.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@functools.cache
+def _validator(name: str) -> jsonschema.protocols.Validator:
+    sch = schema(name)
+    cls = jsonschema.validators.validator_for(sch)
+    return cls(sch, format_checker=cls.FORMAT_CHECKER)
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    where = ".".join(str(p) for p in error.absolute_path)
+    prefix = f"{where}: " if where else ""
+    validator = error.validator
+    if validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return f"{prefix}missing required field '{missing}'"
+    if validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return f"{prefix}unknown field{'s' if len(extra) > 1 else ''} " + ", ".join(f"'{e}'" for e in extra)
+    if validator == "type":
+        expected = error.validator_value
+        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        got = _json_type(error.instance)
+        return f"{prefix}expected {expected}, got {got} {_show(error.instance)}"
+    if validator == "format":
+        return f"{prefix}expected a {error.validator_value} (YYYY-MM-DD), got {_show(error.instance)}"
+    if validator == "enum":
+        return f"{prefix}must be one of " + ", ".join(_show(v) for v in error.validator_value) + f", got {_show(error.instance)}"
+    if validator == "pattern":
+        hint = error.schema.get("description", f"the pattern {error.validator_value}")
+        return f"{prefix}{_show(error.instance)} does not match {hint}"
+    if validator in ("minLength", "minItems", "minimum"):
+        return f"{prefix}{_show(error.instance)} is too small or empty (minimum {error.validator_value})"
+    return f"{prefix}{error.message}"
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    return "mapping"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return "(" + _json_type(value) + ")"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + '..."'
+
+
+def validate(data: Any, lines: Lines, schema_name: str, path: str) -> list[Problem]:
+    """Every schema violation as a Problem at the line of the offending value."""
+    problems = []
+    errors = sorted(_validator(schema_name).iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    for error in errors:
+        error_path = tuple(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+            for key in extra:
+                where = ".".join(str(p) for p in error_path + (key,))
+                problems.append(Problem(path, line_of(lines, error_path + (key,)), f"{where}: unknown field"))
+            continue
+        problems.append(Problem(path, line_of(lines, error_path), _describe(error)))
+    return problems
