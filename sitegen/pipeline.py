@@ -106,8 +106,9 @@ def load(paths: SitePaths, options: Options) -> Assembled:
             articles.append(parse_article(text, rel))
         except ArticleError as exc:
             problems.extend(exc.problems)
-    problems.raise_if_any()
-    assert site is not None and roles is not None
+    if site is None or roles is None:
+        problems.raise_if_any()
+    # cross-references are checked even when some articles failed, so one run reports everything
     assembled, found = assemble(site, roles, articles, options)
     problems.extend(found)
     problems.raise_if_any()

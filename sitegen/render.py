@@ -20,6 +20,7 @@ from .model import Article, Component, Role
 BLOCK_TOKEN_RE = re.compile(r"<p>(SGCOMP\d+X)</p>")
 H2_RE = re.compile(r'<h2 id="([^"]+)"[^>]*>')
 SPACE_RE = re.compile(r"\s+")
+MODEL_REPR_RE = re.compile(r"'sitegen\.model\.(\w+) object'")
 
 
 class TemplateProblem(Exception):
@@ -102,7 +103,7 @@ def template_problem(exc: BaseException, templates_rel: str, templates_dir: str)
         if where is None:
             return Problem(f"{templates_rel}/{exc.name}", 1, message)
     elif isinstance(exc, jinja2.UndefinedError):
-        message = f"undefined: {exc.message}"
+        message = "undefined: " + MODEL_REPR_RE.sub(r"\1", exc.message or "")
     else:
         message = f"template error: {exc}"
     return Problem(f"{templates_rel}/{where or '?'}", line, message)

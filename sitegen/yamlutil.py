@@ -113,7 +113,10 @@ def _describe(error: jsonschema.ValidationError) -> str:
         expected = error.validator_value
         expected = " or ".join(expected) if isinstance(expected, list) else expected
         got = _json_type(error.instance)
-        return f"{prefix}expected {expected}, got {got} {_show(error.instance)}"
+        hint = ""
+        if "string" in str(expected) and got in ("boolean", "number"):
+            hint = " (YAML reads yes/no/on/off as booleans and 12:30 or 0123 as numbers: put the value in quotes)"
+        return f"{prefix}expected {expected}, got {got} {_show(error.instance)}{hint}"
     if validator == "format":
         return f"{prefix}expected a {error.validator_value} (YYYY-MM-DD), got {_show(error.instance)}"
     if validator == "enum":
