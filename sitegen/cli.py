@@ -19,7 +19,7 @@ def _site_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--future", action="store_true", help="include articles dated after today")
 
 
-def make_parser() -> argparse.ArgumentParser:
+def make_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     parser = argparse.ArgumentParser(
         prog="build.py",
         description="Build the static site from content/ (Markdown), data/ (YAML), templates/ (Jinja) and static/. "
@@ -31,13 +31,20 @@ def make_parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="build the site into output/ (the default command)",
                                 description="Build the site into output/ atomically.")
     _site_args(build)
-    return parser
+    return parser, {"build": build}
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = make_parser()
-    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+    parser, subcommands = make_parser()
+    if argv in (["-h"], ["--help"]):
+        # one page documents everything: the commands, then each command's options
+        parser.print_help()
+        for name, sub in subcommands.items():
+            print(f"\n{'=' * 8} python build.py {name} {'=' * 8}")
+            sub.print_help()
+        return 0
+    if not argv or argv[0].startswith("-"):
         argv.insert(0, "build")
     args = parser.parse_args(argv)
     if args.command == "build":

@@ -93,12 +93,14 @@ class _State:
     def __init__(self) -> None:
         self.line_offset = 0
         self.calls: list[Component] = []
+        self.literal: set[str] = set()  # tokens that landed in code or raw HTML
         self.problems: list[Problem] = []
         self.path = ""
 
 
 class _Tokenize(Preprocessor):
-    """Runs after raw HTML and top-level fences are stashed: replaces each call with a token."""
+    """Runs first, on the source lines as written (so line numbers are exact): replaces each call with a token.
+    Tokens that end up in code or raw HTML are turned back into the literal call by the two restorers below."""
 
     def __init__(self, md, state: _State):
         super().__init__(md)
@@ -126,6 +128,15 @@ class _Tokenize(Preprocessor):
         return out
 
 
+def _restore(state: _State, match: re.Match, by_token: dict[str, Component], escape: bool) -> str:
+    """The call as written, for a token found in code; the token is then no component."""
+    tok = match.group(0)
+    if tok not in by_token:
+        return tok
+    state.literal.add(tok)
+    return html.escape(by_token[tok].source, quote=False) if escape else by_token[tok].source
+
+
 class _RestoreInCode(Treeprocessor):
     """Calls that landed in code (inline or indented) are shown literally, as written."""
 
@@ -137,9 +148,11 @@ class _RestoreInCode(Treeprocessor):
         by_token = {c.token: c for c in self.state.calls}
         for element in root.iter():
             if element.tag in ("code", "pre") and element.text and "SGCOMP" in element.text:
-                text = TOKEN_RE.sub(lambda m: by_token[m.group(0)].source if m.group(0) in by_token else m.group(0), element.text)
-                element.text = markdown.util.AtomicString(text)
+                element.text = markdown.util.AtomicString(TOKEN_RE.sub(lambda m: self._literal(m, by_token), element.text))
         return None
+
+    def _literal(self, match: re.Match, by_token: dict[str, Component]) -> str:
+        return _restore(self.state, match, by_token, escape=False)
 
 
 class _RestoreInStash(Postprocessor):
@@ -154,11 +167,11 @@ class _RestoreInStash(Postprocessor):
         stash = self.md.htmlStash.rawHtmlBlocks
         for index, block in enumerate(stash):
             if isinstance(block, str) and "SGCOMP" in block:
-                stash[index] = TOKEN_RE.sub(
-                    lambda m: html.escape(by_token[m.group(0)].source, quote=False) if m.group(0) in by_token else m.group(0),
-                    block,
-                )
+                stash[index] = TOKEN_RE.sub(lambda m: self._literal(m, by_token), block)
         return text
+
+    def _literal(self, match: re.Match, by_token: dict[str, Component]) -> str:
+        return _restore(self.state, match, by_token, escape=True)
 
 
 class ComponentExtension(Extension):
@@ -167,7 +180,7 @@ class ComponentExtension(Extension):
         self.state = state
 
     def extendMarkdown(self, md):
-        md.preprocessors.register(_Tokenize(md, self.state), "sitegen_components", 15)
+        md.preprocessors.register(_Tokenize(md, self.state), "sitegen_components", 29)
         md.treeprocessors.register(_RestoreInCode(md, self.state), "sitegen_code_literal", 19)
         md.postprocessors.register(_RestoreInStash(md, self.state), "sitegen_stash_literal", 35)
 
@@ -190,7 +203,7 @@ class Converter:
 
     def convert(self, path: str, body: str, body_line: int, quick_answer: str | None, qa_line: int) -> tuple[Converted, list[Problem]]:
         state = self.state
-        state.path, state.calls, state.problems = path, [], []
+        state.path, state.calls, state.problems, state.literal = path, [], [], set()
         qa_html = ""
         if quick_answer:
             # every call in the folded front-matter value is reported at the field's line
@@ -201,7 +214,8 @@ class Converter:
         headings = tuple(_flatten(self.md.toc_tokens))
         plain = TAG_RE.sub(" ", TOKEN_RE.sub(" ", qa_html + " " + html_out))
         words = len(html.unescape(plain).split())
-        converted = Converted(html_out, qa_html, tuple(state.calls), headings, words)
+        calls = tuple(c for c in state.calls if c.token not in state.literal)
+        converted = Converted(html_out, qa_html, calls, headings, words)
         return converted, list(state.problems)
 
 

@@ -1,0 +1,25 @@
+"""Golden output: the fixture site builds to exactly the committed files. `UPDATE_GOLDEN=1 pytest` rewrites them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from conftest import run_cli, snapshot, write_site
+
+GOLDEN = Path(__file__).parent / "golden" / "minimal"
+
+
+def test_fixture_site_matches_golden_output(tmp_path: Path) -> None:
+    site = write_site(tmp_path / "site")
+    result = run_cli("--site", site)
+    assert result.returncode == 0, result.stderr
+    out = site / "output"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+        shutil.copytree(out, GOLDEN)
+    expected, actual = snapshot(GOLDEN), snapshot(out)
+    assert sorted(actual) == sorted(expected), "files differ; run UPDATE_GOLDEN=1 pytest tests/test_golden.py and review the diff"
+    for name in expected:
+        assert actual[name].decode() == expected[name].decode(), f"{name} differs from tests/golden/minimal/{name}"

@@ -1,0 +1,544 @@
+"""Safe, atomic output: refused paths leave everything untouched, only sitegen's own directories are replaced, and a
+build killed at any moment (kill -9) leaves the previous output/ whole."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_cli, snapshot, write_site
+from sitegen import write
+from sitegen.write import MARKER, OutputRefused, Staging, check_output_path, recover
+
+ARTICLE = (Path(__file__).parent / "fixtures/minimal/content/alpha-vs-beta.md").read_text()
+EPOCH_ENV = {"SOURCE_DATE_EPOCH": "1798675200"}  # as run_cli sets it
+
+
+def leftovers(out: Path) -> list[str]:
+    """Staging or set-aside directories of `out` that a build left beside it."""
+    if not out.parent.is_dir():
+        return []
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.sitegen-"))
+
+
+def tree(directory: Path) -> dict[str, bytes | None]:
+    """Every file (bytes) and directory (None) below `directory`, so that even empty folders are compared."""
+    return {p.relative_to(directory).as_posix(): (p.read_bytes() if p.is_file() else None)
+            for p in sorted(directory.rglob("*"))}
+
+
+def assert_refused(result: subprocess.CompletedProcess, message: str) -> None:
+    assert result.stderr == f"error: {message}\n"
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+
+
+# --- refused output paths -----------------------------------------------------------------------------------------
+
+
+def test_filesystem_root_is_refused(site: Path) -> None:
+    before = sorted(p.name for p in Path("/").iterdir())
+    result = run_cli("--site", site, "--out", "/")
+    assert_refused(result, "refusing to write the site into /: it is the filesystem root")
+    assert sorted(p.name for p in Path("/").iterdir()) == before
+
+
+def test_home_directory_is_refused(tmp_path: Path, site: Path) -> None:
+    home = tmp_path / "home"
+    (home / "Documents").mkdir(parents=True)
+    (home / ".bashrc").write_text("export PATH\n")
+    (home / "Documents" / "notes.txt").write_text("precious\n")
+    before = tree(home)
+    result = run_cli("--site", site, "--out", home, env={"HOME": str(home)})
+    assert_refused(result, f"refusing to write the site into {home.resolve()}: it is the home directory")
+    assert tree(home) == before
+    assert leftovers(home) == []
+
+
+def test_empty_home_directory_is_refused_too(tmp_path: Path, site: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    result = run_cli("--site", site, "--out", home, env={"HOME": str(home)})
+    assert_refused(result, f"refusing to write the site into {home.resolve()}: it is the home directory")
+    assert list(home.iterdir()) == []
+    assert leftovers(home) == []
+
+
+def _site_relative(site: Path, rel: str) -> Path:
+    return site.parent if rel == ".." else site / rel
+
+
+OVERLAPS = {
+    "site root": (".", "it contains the site's sources"),
+    "parent of the site": ("..", "it contains the site's sources"),
+    "content/": ("content", "it overlaps content/"),
+    "data/": ("data", "it overlaps data/"),
+    "templates/": ("templates", "it overlaps templates/"),
+    "static/": ("static", "it overlaps static/"),
+    "folder inside content/": ("content/blog", "it overlaps content/"),
+    "new folder deep inside static/": ("static/css/out/site", "it overlaps static/"),
+    "folder inside templates/ via ..": ("output/../templates/partials", "it overlaps templates/"),
+}
+
+
+@pytest.mark.parametrize("name", list(OVERLAPS))
+def test_output_overlapping_the_sources_is_refused(tmp_path: Path, site: Path, name: str) -> None:
+    rel, reason = OVERLAPS[name]
+    (site / "content" / "blog").mkdir()
+    (site / "content" / "blog" / "keep.txt").write_text("a file to keep\n")
+    first = run_cli("--site", site)
+    assert first.returncode == 0, first.stderr
+    before = tree(tmp_path)
+    out = _site_relative(site, rel)
+
+    result = run_cli("--site", site, "--out", out)
+
+    assert_refused(result, f"refusing to write the site into {out.resolve()}: {reason}")
+    assert tree(tmp_path) == before
+
+
+def test_output_reached_through_a_symlink_into_content_is_refused(tmp_path: Path, site: Path) -> None:
+    link = tmp_path / "public"
+    link.symlink_to(site / "content", target_is_directory=True)
+    before = tree(site)
+    result = run_cli("--site", site, "--out", link)
+    assert_refused(result, f"refusing to write the site into {(site / 'content').resolve()}: it overlaps content/")
+    assert tree(site) == before and link.is_symlink()
+
+
+def test_relative_out_is_resolved_before_checking(tmp_path: Path, site: Path) -> None:
+    before = tree(site)
+    result = run_cli("--site", "site", "--out", "site/data", cwd=tmp_path)
+    assert_refused(result, f"refusing to write the site into {(site / 'data').resolve()}: it overlaps data/")
+    assert tree(site) == before
+
+
+UNMARKED = {
+    "files": {"index.html": b"<p>hand-made</p>\n", "notes/todo.txt": b"keep me\n"},
+    "only a hidden file": {".git/HEAD": b"ref: refs/heads/main\n"},
+    "marker only in a subfolder": {f"sub/{MARKER}": b"x", "sub/page.html": b"<p>x</p>\n"},
+}
+
+
+@pytest.mark.parametrize("name", list(UNMARKED))
+def test_non_empty_directory_without_the_marker_is_refused(tmp_path: Path, site: Path, name: str) -> None:
+    out = tmp_path / "public"
+    for rel, data in UNMARKED[name].items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_bytes(data)
+    before = tree(out)
+
+    result = run_cli("--site", site, "--out", out)
+
+    assert_refused(result, f"refusing to replace {out.resolve()}: it is not empty and was not made by sitegen "
+                           f"(no {MARKER} file)")
+    assert tree(out) == before
+    assert leftovers(out) == []
+
+
+def test_marker_that_is_a_directory_does_not_count(tmp_path: Path, site: Path) -> None:
+    out = tmp_path / "public"
+    (out / MARKER).mkdir(parents=True)
+    (out / "page.html").write_text("<p>mine</p>\n")
+    before = tree(out)
+    result = run_cli("--site", site, "--out", out)
+    assert_refused(result, f"refusing to replace {out.resolve()}: it is not empty and was not made by sitegen "
+                           f"(no {MARKER} file)")
+    assert tree(out) == before
+
+
+def test_default_output_without_the_marker_is_refused(site: Path) -> None:
+    (site / "output").mkdir()
+    (site / "output" / "index.html").write_text("<p>someone else's</p>\n")
+    before = tree(site)
+    result = run_cli("--site", site)
+    assert_refused(result, f"refusing to replace {(site / 'output').resolve()}: it is not empty and was not made by "
+                           f"sitegen (no {MARKER} file)")
+    assert tree(site) == before
+
+
+def test_regular_file_as_out_is_refused(tmp_path: Path, site: Path) -> None:
+    out = tmp_path / "site.zip"
+    out.write_bytes(b"PK\x03\x04 not really a zip\n")
+    result = run_cli("--site", site, "--out", out)
+    assert_refused(result, f"refusing to replace {out.resolve()}: it is not a directory")
+    assert out.read_bytes() == b"PK\x03\x04 not really a zip\n"
+    assert leftovers(out) == []
+
+
+def test_check_output_path_raises_output_refused(tmp_path: Path, site: Path) -> None:
+    with pytest.raises(OutputRefused, match=r"^refusing to write the site into .*: it overlaps static/$"):
+        check_output_path(site, site / "static")
+    check_output_path(site, site / "output")  # fine: does not exist yet
+    check_output_path(site, tmp_path / "elsewhere" / "public")
+
+
+# --- accepted output paths ----------------------------------------------------------------------------------------
+
+
+def test_build_leaves_the_marker_and_no_staging_directories(built: Path) -> None:
+    assert (built / MARKER).read_text(encoding="utf-8") == write.MARKER_TEXT
+    assert (built / "index.html").is_file()
+    assert leftovers(built) == []
+    assert sorted(p.name for p in built.parent.iterdir()) == ["content", "data", "output", "static", "templates"]
+
+
+def test_empty_existing_directory_is_accepted(tmp_path: Path, site: Path) -> None:
+    reference = run_cli("--site", site, "--out", tmp_path / "reference")
+    assert reference.returncode == 0, reference.stderr
+    out = tmp_path / "public"
+    out.mkdir()
+
+    result = run_cli("--site", site, "--out", out)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("built 3 pages and 1 static files into ")
+    assert snapshot(out) == snapshot(tmp_path / "reference")
+    assert leftovers(out) == []
+
+
+def test_missing_output_directory_is_created_with_its_parents(tmp_path: Path, site: Path) -> None:
+    out = tmp_path / "deploy" / "www" / "public"
+    result = run_cli("--site", site, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip("\n").split(" in ")[0] == f"built 3 pages and 1 static files into {out.resolve()}"
+    assert (out / MARKER).is_file() and (out / "index.html").is_file()
+    assert leftovers(out) == []
+
+
+def test_directory_with_the_marker_is_replaced_whole(tmp_path: Path, site: Path) -> None:
+    reference = run_cli("--site", site, "--out", tmp_path / "reference")
+    assert reference.returncode == 0, reference.stderr
+    out = tmp_path / "public"
+    (out / "old-page").mkdir(parents=True)
+    (out / MARKER).write_text("made by an earlier build\n")
+    (out / "old-page" / "index.html").write_text("<p>stale</p>\n")
+    (out / ".hidden-stale").write_text("stale\n")
+
+    result = run_cli("--site", site, "--out", out)
+
+    assert result.returncode == 0, result.stderr
+    assert tree(out) == tree(tmp_path / "reference")  # stale files and folders are gone
+    assert leftovers(out) == []
+
+
+def test_removed_article_disappears_from_output(site: Path) -> None:
+    assert run_cli("--site", site).returncode == 0
+    assert (site / "output/blog/gamma/index.html").is_file()
+    (site / "content/gamma.md").unlink()
+    result = run_cli("--site", site)
+    assert result.returncode == 0, result.stderr
+    assert not (site / "output/blog/gamma").exists()
+    assert leftovers(site / "output") == []
+
+
+# --- failed builds ------------------------------------------------------------------------------------------------
+
+
+def test_failed_render_leaves_output_unchanged_and_no_staging(site: Path) -> None:
+    first = run_cli("--site", site)
+    assert first.returncode == 0, first.stderr
+    before = tree(site / "output")
+    write_site(site, {"templates/partials/cta.html": "<p>{{ cta.subtitle }}</p>\n"}, base=None, theme=False)
+
+    result = run_cli("--site", site)
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == "build failed: 1 problem; output left unchanged"
+    assert tree(site / "output") == before
+    assert leftovers(site / "output") == []
+
+
+def test_failed_first_build_creates_nothing(tmp_path: Path, site: Path) -> None:
+    write_site(site, {"templates/partials/cta.html": "<p>{{ cta.subtitle }}</p>\n"}, base=None, theme=False)
+    out = tmp_path / "deploy" / "public"
+    result = run_cli("--site", site, "--out", out)
+    assert result.returncode == 1
+    assert not out.exists()
+    assert leftovers(out) == []
+
+
+# --- kill -9 at any moment ----------------------------------------------------------------------------------------
+
+BULK = 400
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A site built once (old output saved), then grown by BULK articles; the clean build of the grown site."""
+    root = tmp_path_factory.mktemp("big")
+    site = write_site(root / "site")
+    first = run_cli("--site", site)
+    assert first.returncode == 0, first.stderr
+    saved = root / "saved-old-output"
+    shutil.copytree(site / "output", saved, symlinks=True)
+    for i in range(BULK):
+        roles = ["alpha-engineer", "beta-engineer"][::1 if i % 2 else -1]
+        text = (ARTICLE.replace("title: Alpha vs Beta", f"title: Bulk comparison number {i}")
+                .replace("date: 2026-06-05", f"date: 2026-{1 + i % 12:02d}-{1 + i % 28:02d}")
+                .replace('pays {{ salary("alpha-engineer") }}', f'pays {{{{ salary("{roles[0]}") }}}}'))
+        (site / "content" / f"bulk-{i:03d}.md").write_text(text, encoding="utf-8")
+    reference = run_cli("--site", site, "--out", root / "reference")
+    assert reference.returncode == 0, reference.stderr
+    new = snapshot(root / "reference")
+    assert len(new) > BULK
+    return {"site": site, "saved": saved, "old": snapshot(saved), "new": new}
+
+
+def _count_files(directory: Path) -> int:
+    count = 0
+    for _root, _dirs, files in os.walk(directory):
+        count += len(files)
+    return count
+
+
+def _staging(out: Path) -> list[Path]:
+    return sorted(out.parent.glob(f".{out.name}.sitegen-new-*"))
+
+
+# kill points: seconds after start, or the share of the new site's files the staging directory must hold first
+KILL_POINTS = {
+    "right after start": ("seconds", 0.0),
+    "shortly after start": ("seconds", 0.25),
+    "staging just appeared": ("files", 0.0),
+    "staging half written": ("files", 0.5),
+    "staging fully written (around the swap)": ("files", 1.0),
+}
+AROUND_THE_SWAP = "staging fully written (around the swap)"
+
+
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_kill_9_leaves_previous_output_whole(big: dict, point: str) -> None:
+    site, out = big["site"], big["site"] / "output"
+    shutil.rmtree(out)
+    shutil.copytree(big["saved"], out, symlinks=True)
+    for stale in leftovers(out):
+        shutil.rmtree(out.parent / stale)
+    kind, value = KILL_POINTS[point]
+    threshold = value if kind == "seconds" else max(2, int(len(big["new"]) * value))  # 2: the marker and a page
+
+    proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), "--site", str(site)], cwd=REPO,
+                            env={**os.environ, **EPOCH_ENV}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        if kind == "seconds":
+            time.sleep(threshold)
+        else:
+            while proc.poll() is None and time.monotonic() < deadline:
+                staged = _staging(out)
+                if staged and _count_files(staged[0]) >= threshold:
+                    break
+                time.sleep(0.002)
+        running = proc.poll() is None
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.communicate(timeout=60)
+    after = snapshot(out)
+    if point == AROUND_THE_SWAP:
+        assert after == big["old"] or after == big["new"], "output/ is neither the previous site nor the new one"
+    else:
+        assert running, "the build finished before it could be killed: make the bulk site bigger"
+        assert proc.returncode == -signal.SIGKILL
+        assert after == big["old"]
+        if kind == "files":
+            assert [p.name for p in _staging(out)] == [f".output.sitegen-new-{proc.pid}"]  # stale, half-written
+
+    result = run_cli("--site", site)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"built {len(big['new']) - 2} pages and 1 static files into ")
+    assert snapshot(out) == big["new"]
+    assert leftovers(out) == []
+
+
+# --- recover() and Staging, in process ----------------------------------------------------------------------------
+
+
+def _made_by_sitegen(directory: Path, files: dict[str, str]) -> Path:
+    directory.mkdir(parents=True)
+    (directory / MARKER).write_text(write.MARKER_TEXT, encoding="utf-8")
+    for rel, text in files.items():
+        (directory / rel).parent.mkdir(parents=True, exist_ok=True)
+        (directory / rel).write_text(text, encoding="utf-8")
+    return directory
+
+
+def test_recover_restores_a_site_set_aside_by_a_crash_between_the_two_renames(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    old = _made_by_sitegen(tmp_path / ".output.sitegen-old-123", {"index.html": "<p>old</p>\n", "blog/a/index.html": "a"})
+    _made_by_sitegen(tmp_path / ".output.sitegen-new-123", {"index.html": "<p>new, complete</p>\n"})
+    expected = snapshot(old)
+
+    recover(out)
+
+    assert snapshot(out) == expected
+    assert leftovers(out) == []
+
+
+def test_recover_drops_stale_staging_and_keeps_output(tmp_path: Path) -> None:
+    out = _made_by_sitegen(tmp_path / "output", {"index.html": "<p>current</p>\n"})
+    _made_by_sitegen(tmp_path / ".output.sitegen-new-77", {"index.html": "<p>half</p>\n"})
+    _made_by_sitegen(tmp_path / ".output.sitegen-old-76", {"index.html": "<p>older</p>\n"})
+    expected = snapshot(out)
+
+    recover(out)
+
+    assert snapshot(out) == expected
+    assert leftovers(out) == []
+
+
+def test_recover_never_deletes_what_sitegen_did_not_make(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    unmarked = tmp_path / ".output.sitegen-new-5"
+    (unmarked / "mine").mkdir(parents=True)
+    (unmarked / "mine" / "file.txt").write_text("keep\n")
+    other = _made_by_sitegen(tmp_path / ".public.sitegen-new-9", {"index.html": "other output folder\n"})
+    plain = tmp_path / "notes.txt"
+    plain.write_text("keep\n")
+    before = tree(tmp_path)
+
+    recover(out)
+
+    assert tree(tmp_path) == before
+    assert other.is_dir() and not out.exists()
+
+
+def test_recover_without_a_parent_directory_does_nothing(tmp_path: Path) -> None:
+    recover(tmp_path / "missing" / "output")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_staging_writes_beside_output_and_commits_atomically(tmp_path: Path) -> None:
+    out = _made_by_sitegen(tmp_path / "output", {"index.html": "old\n", "gone.html": "old\n"})
+    staging = Staging(out)
+    assert staging.dir == tmp_path / f".output.sitegen-new-{os.getpid()}"
+    assert (staging.dir / MARKER).read_text(encoding="utf-8") == write.MARKER_TEXT
+    staging.write("index.html", b"new\n")
+    staging.write("blog/a/index.html", b"a\n")
+    source = tmp_path / "site.css"
+    source.write_bytes(b"body{}\n")
+    staging.copy("static/site.abc.css", source)
+    assert snapshot(out) == {MARKER: write.MARKER_TEXT.encode(), "gone.html": b"old\n", "index.html": b"old\n"}
+
+    staging.commit()
+
+    assert snapshot(out) == {MARKER: write.MARKER_TEXT.encode(), "blog/a/index.html": b"a\n", "index.html": b"new\n",
+                             "static/site.abc.css": b"body{}\n"}
+    assert leftovers(out) == []
+
+
+def test_commit_without_rename_exchange_falls_back_to_two_renames(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(write, "_exchange", lambda a, b: False)
+    out = _made_by_sitegen(tmp_path / "output", {"index.html": "old\n"})
+    staging = Staging(out)
+    staging.write("index.html", b"new\n")
+    staging.commit()
+    assert snapshot(out) == {MARKER: write.MARKER_TEXT.encode(), "index.html": b"new\n"}
+    assert leftovers(out) == []
+
+
+def test_commit_into_a_missing_output(tmp_path: Path) -> None:
+    out = tmp_path / "deep" / "output"
+    staging = Staging(out)
+    staging.write("index.html", b"new\n")
+    staging.commit()
+    assert snapshot(out) == {MARKER: write.MARKER_TEXT.encode(), "index.html": b"new\n"}
+    assert leftovers(out) == []
+
+
+def test_discard_removes_the_staging_directory(tmp_path: Path) -> None:
+    out = _made_by_sitegen(tmp_path / "output", {"index.html": "old\n"})
+    staging = Staging(out)
+    staging.write("blog/a/index.html", b"a\n")
+    staging.discard()
+    assert snapshot(out) == {MARKER: write.MARKER_TEXT.encode(), "index.html": b"old\n"}
+    assert leftovers(out) == []
+
+
+class SimulatedKill(BaseException):
+    """Stands for SIGKILL: nothing after it runs, no cleanup handler catches it."""
+
+
+def _kill_after(monkeypatch: pytest.MonkeyPatch, name: str, calls: int) -> None:
+    """Make the `calls`+1-th call of os.<name> die, as if the process were killed right before it."""
+    real = getattr(os, name)
+    done = [0]
+
+    def dying(*args, **kwargs):
+        if done[0] == calls:
+            raise SimulatedKill(name)
+        done[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(os, name, dying)
+
+
+def test_crash_between_the_fallback_renames_is_repaired_by_the_next_build(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    out = _made_by_sitegen(tmp_path / "output", {"index.html": "old\n"})
+    expected = snapshot(out)
+    staging = Staging(out)
+    staging.write("index.html", b"new\n")
+    monkeypatch.setattr(write, "_exchange", lambda a, b: False)
+    _kill_after(monkeypatch, "rename", 1)
+    with pytest.raises(SimulatedKill):
+        staging.commit()
+    monkeypatch.undo()
+    assert not out.exists()  # the moment between the renames
+
+    recover(out)
+
+    assert snapshot(out) == expected
+    assert leftovers(out) == []
+
+
+# A build killed while deleting a directory (the old site after the swap, or a discarded staging directory) must leave
+# something recover() still recognises as sitegen's, so the next build tidies it; otherwise it lingers forever.
+REMOVALS = ["commit (exchange)", "commit (two renames)", "discard"]
+
+
+@pytest.mark.parametrize("how", REMOVALS)
+def test_kill_during_removal_is_tidied_by_recover(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    files = {f"blog/p{i}/index.html": f"{i}\n" for i in range(4)} | {"index.html": "old\n", "feed.xml": "x\n"}
+    for k in range(2 * len(files) + 6):  # every point of the removal: each unlink and rmdir
+        case = tmp_path / f"kill-{k}"
+        out = _made_by_sitegen(case / "output", files)
+        staging = Staging(out)
+        for i in range(4):
+            staging.write(f"blog/p{i}/index.html", b"new\n")
+        staging.write("index.html", b"new\n")
+        expected = snapshot(staging.dir) if how.startswith("commit") else snapshot(out)
+        if how == "commit (two renames)":
+            monkeypatch.setattr(write, "_exchange", lambda a, b: False)
+        calls = {"n": 0}
+        real_unlink, real_rmdir = os.unlink, os.rmdir
+
+        def counted(real):
+            def call(*args, **kwargs):
+                if calls["n"] == k:
+                    raise SimulatedKill(real.__name__)
+                calls["n"] += 1
+                return real(*args, **kwargs)
+            return call
+
+        monkeypatch.setattr(os, "unlink", counted(real_unlink))
+        monkeypatch.setattr(os, "rmdir", counted(real_rmdir))
+        try:
+            staging.commit() if how.startswith("commit") else staging.discard()
+        except SimulatedKill:
+            pass
+        monkeypatch.undo()
+
+        assert snapshot(out) == expected, f"killed before deletion {k}"
+        recover(out)
+        assert snapshot(out) == expected, f"killed before deletion {k}"
+        assert leftovers(out) == [], f"killed before deletion {k}: leftover not recognised as sitegen's"

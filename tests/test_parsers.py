@@ -1,0 +1,140 @@
+"""The pure parse functions: front matter, YAML with lines, Markdown components, data, formats."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from sitegen import formats, yamlutil
+from sitegen.content import ArticleError, parse_article, split_front_matter
+from sitegen.data import parse_roles, parse_site
+from sitegen.markdown_ext import parse_call
+
+ARTICLE = """---
+title: "A <b>bold</b> title"
+description: Short.
+date: 2026-06-05
+category: Hiring
+roles: [alpha]
+quick_answer: Pays {{ salary("alpha") }}.
+---
+
+## Does it work?
+
+Inline {{ postings("alpha") }} and `{{ salary("alpha") }}` in code.
+
+    {{ salary("indented") }}
+
+- item
+
+    ```
+    {{ salary("fenced-in-list") }}
+    ```
+
+{{ salary_table() }}
+"""
+
+
+def test_split_front_matter_keeps_the_body_line() -> None:
+    front, body, body_line = split_front_matter("---\na: 1\n---\nbody\n", "x.md")
+    assert (front, body, body_line) == ("a: 1\n", "body\n", 4)
+
+
+def test_parse_article_fields_and_defaults() -> None:
+    article = parse_article(ARTICLE, "content/does-it-work.md")
+    assert article.slug == "does-it-work"
+    assert article.title == "A <b>bold</b> title"
+    assert article.date == dt.date(2026, 6, 5)
+    assert (article.draft, article.cta, article.updated, article.tags) == (False, True, None, ())
+    assert article.roles == ("alpha",)
+
+
+def test_components_are_recorded_with_their_lines_and_code_stays_literal() -> None:
+    article = parse_article(ARTICLE, "content/x.md")
+    calls = [(c.name, c.args, c.line) for c in article.converted.components]
+    assert calls == [("salary", ("alpha",), 7), ("postings", ("alpha",), 12), ("salary_table", (), 22)]
+    html = article.converted.html
+    assert '<code>{{ salary("alpha") }}</code>' in html
+    assert '{{ salary("indented") }}' in html
+    assert "{{ salary(&quot;fenced-in-list&quot;) }}" in html or '{{ salary("fenced-in-list") }}' in html
+    assert f"<p>{article.converted.components[-1].token}</p>" in html
+    assert [h.text for h in article.converted.headings] == ["Does it work?"]
+
+
+@pytest.mark.parametrize("source, expected", [
+    ('salary("a")', ("salary", ("a",))),
+    ("salary_table('a', 'b')", ("salary_table", ("a", "b"))),
+    ("cta()", ("cta", ())),
+    ("salary(a)", 'component salary(): arguments must be quoted strings, like salary("ai-engineer")'),
+    ("salary(1)", 'component salary(): arguments must be quoted strings, like salary("ai-engineer")'),
+    ("nope()", "unknown component 'nope' (known: cta, postings, quick_answer, responsibilities, role, salary, "
+               "salary_gap, salary_table, skills)"),
+    ("site.title", '{{ site.title }} is not a component call; write it like {{ salary("ai-engineer") }}'),
+    ('salary("a"', 'cannot read component {{ salary("a" }}: unexpected \'}\', expected \')\''),
+])
+def test_parse_call(source: str, expected) -> None:
+    assert parse_call(source) == expected
+
+
+def test_bad_component_is_reported_at_its_line() -> None:
+    with pytest.raises(ArticleError) as info:
+        parse_article("---\ntitle: t\ndescription: d\ndate: 2026-01-01\ncategory: c\n---\n\nText {{ bogus }} here.\n", "content/t.md")
+    assert [str(p) for p in info.value.problems] == [
+        "content/t.md:8: {{ bogus }} is not a component call; write it like {{ salary(\"ai-engineer\") }}"]
+
+
+def test_yaml_lines_point_at_keys_and_items() -> None:
+    data, lines = yamlutil.load("a:\n  b: 1\n  c:\n    - x\n    - y\n")
+    assert data == {"a": {"b": 1, "c": ["x", "y"]}}
+    assert lines[("a", "b")] == 2 and lines[("a", "c", 1)] == 5
+    assert yamlutil.line_of(lines, ("a", "c", 1, "deeper")) == 5
+
+
+def test_yaml_is_loaded_safely() -> None:
+    with pytest.raises(yamlutil.YamlSyntaxError) as info:
+        yamlutil.load("x: !!python/object/apply:os.system ['true']\n")
+    assert info.value.line == 1 and "could not determine a constructor" in info.value.message
+
+
+def test_yaml_dates_become_iso_strings() -> None:
+    assert yamlutil.load("d: 2026-06-05\n")[0] == {"d": "2026-06-05"}
+
+
+def test_parse_roles_and_site_from_the_repository() -> None:
+    from conftest import REPO
+
+    roles, problems = parse_roles((REPO / "data/roles.yaml").read_text())
+    assert problems == [] and roles is not None
+    assert (roles["ai-engineer"].median_base, roles["ai-engineer"].job_postings) == (205000, 530)
+    assert (roles["ml-engineer"].median_base, roles["ml-engineer"].job_postings) == (220000, 137)
+    site, problems = parse_site((REPO / "data/site.yaml").read_text())
+    assert problems == [] and site is not None and site.cta.heading == "Ready to hire?"
+
+
+def test_site_base_url_must_be_absolute_with_trailing_slash() -> None:
+    from conftest import FIXTURES
+
+    text = (FIXTURES / "minimal/data/site.yaml").read_text().replace("https://fixture.example/", "fixture.example", 1)
+    site, problems = parse_site(text)
+    assert site is None
+    assert [str(p) for p in problems] == [
+        'data/site.yaml:3: base_url: "fixture.example" does not match an absolute http(s) URL ending in /']
+
+
+@pytest.mark.parametrize("amount, currency, text", [
+    (205000, "USD", "~$205K"), (220000, "USD", "~$220K"), (1250000, "USD", "~$1.25M"),
+    (950, "USD", "~$950"), (99500, "EUR", "~€100K"), (15000, "GBP", "~£15K"),
+])
+def test_money(amount: int, currency: str, text: str) -> None:
+    assert formats.money(amount, currency) == text
+
+
+def test_count_date_and_reading_time() -> None:
+    assert (formats.count(530), formats.count(12345)) == ("530", "12,345")
+    assert formats.long_date(dt.date(2026, 6, 5)) == "June 5, 2026"
+    assert (formats.reading_minutes(10, 230), formats.reading_minutes(1000, 230)) == (1, 4)
+
+
+def test_json_ld_cannot_close_the_script() -> None:
+    assert str(formats.json_ld({"t": "</script><b>&"})) == '{"t":"\\u003c/script\\u003e\\u003cb\\u003e\\u0026"}'
