@@ -36,7 +36,7 @@ $(TSTAMP): $(STAMP) pyproject.toml
 test-tools: $(TSTAMP)
 	@command -v chromium >/dev/null && command -v java >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium default-jre-headless >/dev/null; }
-	@test -f node_modules/vnu-jar/build/dist/vnu.jar -a -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --loglevel=error
+	@test -f node_modules/vnu-jar/build/dist/vnu.jar -a -f node_modules/axe-core/axe.min.js -a -f node_modules/sitemap/schema/sitemap.xsd || npm ci --no-audit --no-fund --loglevel=error
 
 test: test-tools
 	$(PY) -m pytest $(ARGS)

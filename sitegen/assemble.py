@@ -40,6 +40,12 @@ class Assembled:
     neighbours: dict[str, tuple[Article | None, Article | None]]  # slug -> (newer, older)
 
 
+def alias_url(alias: str) -> str:
+    """An old URL from `aliases:` as a site-relative URL: '/old/path' -> 'old/path/', '/old.html' stays a file."""
+    path = alias.strip().strip("/")
+    return path if "." in path.rsplit("/", 1)[-1] else path + "/"
+
+
 def _unknown_role(role_id: str, roles: dict[str, Role]) -> str:
     return f"unknown role '{role_id}' (data/roles.yaml has: {', '.join(roles)})"
 
@@ -65,6 +71,7 @@ def assemble(site: Site, roles: dict[str, Role], articles: list[Article], option
     problems: list[Problem] = []
     seen: dict[str, Article] = {}
     all_slugs = {a.slug for a in articles}
+    addresses = {f"blog/{a.slug}/": a for a in articles}
     for article in sorted(articles, key=lambda a: a.path):
         if article.slug in seen:
             problems.append(Problem(article.path, article.line_of("slug") if article.lines.get(("slug",)) else 1,
@@ -78,6 +85,13 @@ def assemble(site: Site, roles: dict[str, Role], articles: list[Article], option
         for component in article.converted.components:
             for message in check_component(component, article, roles):
                 problems.append(Problem(article.path, component.line, message))
+        for index, alias in enumerate(article.aliases):
+            key = alias_url(alias)
+            line = article.lines.get(("aliases", index), article.line_of("aliases"))
+            if key in addresses:
+                problems.append(Problem(article.path, line, f"aliases: '{alias}' is already the address of {addresses[key].path}"))
+            else:
+                addresses[key] = article
         for index, slug in enumerate(article.related):
             if slug not in all_slugs:
                 problems.append(Problem(article.path, article.lines.get(("related", index), article.line_of("related")),

@@ -1,123 +1,117 @@
-"""Plan: the list of pages a site emits, and the template context of each. Pure functions of the assembly."""
+"""Plan: every file the site emits (articles, lists, taxonomies, role pages, feed, sitemap, host files). Pure."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections import defaultdict
 
-from . import formats
-from .assemble import Assembled
+from .assemble import Assembled, alias_url
+from .content import slugify
 from .model import Article
-from .render import Page, Renderer, faq_entries
+from .render import Page
+
+FEED_SIZE = 20
 
 
 def article_url(article: Article) -> str:
     return f"blog/{article.slug}/"
 
 
-def index_url(number: int) -> str:
-    return "" if number == 1 else f"page/{number}/"
+def category_url(name: str) -> str:
+    return f"category/{slugify(name)}/"
+
+
+def tag_url(name: str) -> str:
+    return f"tag/{slugify(name)}/"
+
+
+def role_url(role_id: str) -> str:
+    return f"roles/{role_id}/"
+
+
+def paged_url(base: str, number: int) -> str:
+    return base if number == 1 else f"{base}page/{number}/"
 
 
 def out_file(url: str) -> str:
     return url + "index.html"
 
 
-def plan(a: Assembled) -> list[Page]:
-    """Every page, in a stable order."""
-    pages: list[Page] = []
+def newest(articles) -> object:
+    return max(((a.updated or a.date) for a in articles), default=None)
+
+
+def _listing(a: Assembled, base: str, kind: str, heading: str, description: str, articles: tuple[Article, ...],
+             crumb: str | None = None) -> list[Page]:
+    """A paginated list of articles at `base`, `base`page/2/, ..."""
     size = a.site.page_size
-    total = max(1, math.ceil(len(a.articles) / size))
+    total = max(1, math.ceil(len(articles) / size))
+    pages = []
     for number in range(1, total + 1):
-        chunk = a.articles[(number - 1) * size : number * size]
-        url = index_url(number)
-        title = a.site.title if number == 1 else f"{a.site.title} (page {number} of {total})"
-        pages.append(Page(url, out_file(url), "index.html", "index", title, a.site.description, items=chunk,
-                          extra={"number": number, "total": total}))
-    for article in a.articles:
-        url = article_url(article)
-        pages.append(Page(url, out_file(url), "article.html", "article", article.title, article.description, article=article))
+        chunk = articles[(number - 1) * size : number * size]
+        url = paged_url(base, number)
+        title = heading if number == 1 else f"{heading} (page {number} of {total})"
+        pages.append(Page(url, out_file(url), "list.html", kind, title, description, items=chunk, lastmod=newest(chunk),
+                          extra={"number": number, "total": total, "base": base, "heading": heading, "crumb": crumb}))
     return pages
 
 
-def _crumbs(a: Assembled, page: Page) -> list[dict[str, str]]:
-    crumbs = [{"title": "Blog", "url": ""}]
-    if page.article is not None:
-        crumbs.append({"title": page.article.category, "url": ""})
-        crumbs.append({"title": page.article.title, "url": page.url})
-    return crumbs
+def plan(a: Assembled) -> list[Page]:
+    """Every page, in a stable order."""
+    site = a.site
+    pages = _listing(a, "", "index", site.title, site.description, a.articles)
+    for article in a.articles:
+        url = article_url(article)
+        pages.append(Page(url, out_file(url), "article.html", "article", article.title, article.description,
+                          article=article, lastmod=article.updated or article.date))
+
+    by_category: dict[str, list[Article]] = defaultdict(list)
+    by_tag: dict[str, list[Article]] = defaultdict(list)
+    by_role: dict[str, list[Article]] = defaultdict(list)
+    for article in a.articles:
+        by_category[article.category].append(article)
+        for tag in article.tags:
+            by_tag[tag].append(article)
+        for role_id in article.roles:
+            by_role[role_id].append(article)
+    for name in sorted(by_category):
+        pages += _listing(a, category_url(name), "category", name, f"Articles in the category {name}.",
+                          tuple(by_category[name]), crumb="Categories")
+    for name in sorted(by_tag):
+        pages += _listing(a, tag_url(name), "tag", f"Tagged {name}", f"Articles tagged {name}.", tuple(by_tag[name]),
+                          crumb="Tags")
+
+    roles = sorted(a.roles.values(), key=lambda r: r.title.lower())
+    pages.append(Page("roles/", "roles/index.html", "roles.html", "roles", "Roles we hire for",
+                      f"Salaries, job postings, responsibilities and skills for {len(roles)} roles.",
+                      lastmod=max((r.as_of for r in roles), default=None), extra={"roles": roles}))
+    for role in roles:
+        url = role_url(role.id)
+        comparing = tuple(by_role.get(role.id, ()))
+        lastmod = max([role.as_of] + [(x.updated or x.date) for x in comparing])
+        pages.append(Page(url, out_file(url), "role.html", "role", role.title, role.summary, role=role, items=comparing,
+                          lastmod=lastmod))
+
+    for article in a.articles:
+        for alias in article.aliases:
+            url = alias_url(alias)
+            pages.append(Page(url, out_file(url) if url.endswith("/") else url, "redirect.html", "redirect",
+                              article.title, article.description, article=article))
+
+    pages.append(Page("404.html", "404.html", "404.html", "404", "Page not found",
+                      "The page you asked for does not exist."))
+    pages.append(Page("feed.xml", "feed.xml", "feed.xml", "feed", site.title, site.description,
+                      items=a.articles[:FEED_SIZE]))
+    return pages + site_files(a, pages)
 
 
-def _organisation(a: Assembled) -> dict[str, Any]:
-    return {"@type": "Organization", "name": a.site.organisation_name, "url": a.site.organisation_url}
-
-
-def article_json_ld(a: Assembled, page: Page, faq: list[dict[str, str]], faq_on: bool) -> list[dict[str, Any]]:
-    art = page.article
-    assert art is not None
-    absolute = a.site.base_url + page.url
-    graph: list[dict[str, Any]] = [{
-        "@context": "https://schema.org",
-        "@type": "BlogPosting",
-        "headline": art.title,
-        "description": art.description,
-        "datePublished": art.date.isoformat(),
-        "dateModified": (art.updated or art.date).isoformat(),
-        "author": {"@type": "Person", "name": art.author} if art.author else _organisation(a),
-        "publisher": _organisation(a),
-        "mainEntityOfPage": {"@type": "WebPage", "@id": absolute},
-        "articleSection": art.category,
-        "keywords": ", ".join(art.tags),
-        "inLanguage": a.site.language,
-    }]
-    if faq_on and faq:
-        graph.append({
-            "@context": "https://schema.org",
-            "@type": "FAQPage",
-            "mainEntity": [
-                {"@type": "Question", "name": e["question"], "acceptedAnswer": {"@type": "Answer", "text": e["answer"]}}
-                for e in faq
-            ],
-        })
-    return graph
-
-
-def context(a: Assembled, renderer: Renderer, page: Page) -> dict[str, Any]:
-    """The template context of one page: what every template receives, plus its kind's own values."""
-    ctx: dict[str, Any] = {
-        "page": page,
-        "canonical": a.site.base_url + page.url,
-        "json_ld": [],
-        "crumbs": _crumbs(a, page),
-    }
-    if page.kind == "index":
-        ctx["articles"] = [
-            {"article": art, "url": article_url(art),
-             "minutes": formats.reading_minutes(art.converted.words, a.site.words_per_minute)}
-            for art in page.items
-        ]
-        number, total = page.extra["number"], page.extra["total"]
-        ctx["pagination"] = {
-            "number": number, "total": total,
-            "newer": index_url(number - 1) if number > 1 else None,
-            "older": index_url(number + 1) if number < total else None,
-        }
-    elif page.kind == "article":
-        art = page.article
-        assert art is not None
-        body, quick = renderer.article_body(art)
-        faq = faq_entries(art, body)
-        faq_on = a.site.faq_schema if art.faq_schema is None else art.faq_schema
-        newer, older = a.neighbours[art.slug]
-        ctx.update(
-            article=art,
-            body=body,
-            faq=faq,
-            minutes=formats.reading_minutes(art.converted.words, a.site.words_per_minute),
-            related=[{"article": r, "url": article_url(r)} for r in a.related[art.slug]],
-            newer={"article": newer, "url": article_url(newer)} if newer else None,
-            older={"article": older, "url": article_url(older)} if older else None,
-            show_cta=art.cta and not any(c.name == "cta" for c in art.converted.components),
-            json_ld=article_json_ld(a, page, faq, faq_on),
-        )
-    return ctx
+def site_files(a: Assembled, pages: list[Page]) -> list[Page]:
+    """Files derived from the other pages: sitemap, robots.txt, and the static hosts' own files."""
+    entries = tuple((p.url, p.lastmod) for p in pages if p.lastmod is not None and p.kind not in ("redirect", "404"))
+    redirects = tuple((p.url, article_url(p.article)) for p in pages if p.kind == "redirect" and p.article)
+    return [
+        Page("sitemap.xml", "sitemap.xml", "sitemap.xml", "sitemap", "", "", extra={"entries": entries}),
+        Page("robots.txt", "robots.txt", "robots.txt", "robots", "", ""),
+        Page("_redirects", "_redirects", "_redirects", "redirects", "", "", extra={"redirects": redirects}),
+        Page("_headers", "_headers", "_headers", "headers", "", ""),
+    ]

@@ -13,7 +13,8 @@ from . import data as datafiles
 from .assemble import Assembled, Options, assemble
 from .content import ArticleError, parse_article
 from .errors import BuildError, Collector
-from .pages import context, plan
+from .contexts import context
+from .pages import plan
 from .render import Renderer, TemplateProblem
 from .write import Staging, check_output_path
 
@@ -154,6 +155,7 @@ def build(root: Path, out: Path | None = None, options: Options | None = None) -
         problems.raise_if_any()
         for output_rel, source in assets.values():
             staging.copy(output_rel, source)
+        staging.write(".nojekyll", b"")  # GitHub Pages: serve the files as they are, no Jekyll
         staging.commit()
     except BaseException:
         staging.discard()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html as htmllib
 import os
 import re
@@ -41,7 +42,8 @@ class Page:
     description: str
     article: Article | None = None
     role: Role | None = None
-    items: tuple = ()
+    items: tuple = ()  # the articles a list page shows
+    lastmod: dt.date | None = None  # for sitemap.xml; None keeps the page out of the sitemap
     extra: dict = field(default_factory=dict, compare=False)
 
 

@@ -104,12 +104,12 @@ CASES = {
         ["templates/partials/cta.html:3: undefined: CallToAction has no attribute 'subtitle'"],
     ),
     "missing template": (
-        {"templates/index.html": None},
-        ["templates/index.html:1: template 'index.html' not found in templates/"],
+        {"templates/list.html": None},
+        ["templates/list.html:1: template 'list.html' not found in templates/"],
     ),
     "missing included template": (
-        {"templates/partials/related.html": None},
-        ["templates/article.html:30: template 'partials/related.html' not found in templates/"],
+        {"templates/partials/cta.html": "<section>\n{% include 'partials/promo.html' %}\n</section>\n"},
+        ["templates/partials/cta.html:2: template 'partials/promo.html' not found in templates/"],
     ),
 }
 

@@ -29,7 +29,7 @@ def html_files(out: Path) -> list[Path]:
     return sorted(out.rglob("*.html"))
 
 
-@pytest.mark.parametrize("base", ["repo", "minimal"])
+@pytest.mark.parametrize("base", ["repo", "minimal", "blog"])
 def test_every_built_page_is_valid_html(tmp_path: Path, base: str) -> None:
     site = write_site(tmp_path / "site", base=base)
     result = run_cli("--site", site, "--drafts", "--future")
