@@ -31,7 +31,19 @@ def make_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentP
     build = commands.add_parser("build", help="build the site into output/ (the default command)",
                                 description="Build the site into output/ atomically.")
     _site_args(build)
-    return parser, {"build": build}
+    new = commands.add_parser(
+        "new", help="start a draft article from templates/archetypes/article.md",
+        description="Write content/<slug>.md from the archetype templates/archetypes/article.md: front matter filled in "
+        "(today's date, draft: true), and for --roles the quick answer, question sections and components. "
+        "It never overwrites a file and accepts only role ids that data/roles.yaml defines.")
+    new.add_argument("title", help='the article title, e.g. "Data Scientist vs Data Engineer"')
+    new.add_argument("--roles", metavar="ID,ID", default=None,
+                     help="comma-separated role ids from data/roles.yaml that the article compares")
+    new.add_argument("--category", default="Hiring", help="the category (default: Hiring)")
+    new.add_argument("--slug", default=None, help="file name and URL slug (default: made from the title)")
+    new.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
+                     help="the site folder (default: the current folder)")
+    return parser, {"build": build, "new": new}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "build":
         return run_build(args)
+    if args.command == "new":
+        return run_new(args)
     parser.print_help()
     return 2
 
@@ -72,5 +86,23 @@ def run_build(args: argparse.Namespace) -> int:
     except OutputRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"built {result.pages} pages and {result.static_files} static files into {result.out} in {result.seconds:.2f} s")
+    files = "static file" if result.static_files == 1 else "static files"
+    print(f"built {result.pages} pages and {result.static_files} {files} into {result.out} in {result.seconds:.2f} s")
+    return 0
+
+
+def run_new(args: argparse.Namespace) -> int:
+    from .newpost import NewPostError, new_article, parse_role_ids
+
+    site = args.site
+    if not site.is_dir():
+        print(f"error: --site {site}: no such folder", file=sys.stderr)
+        return 2
+    try:
+        rel = new_article(site, args.title, role_ids=parse_role_ids(args.roles), category=args.category, slug=args.slug)
+    except NewPostError as exc:
+        for line in exc.lines:
+            print(line, file=sys.stderr)
+        return 1
+    print(f"created {rel}")
     return 0

@@ -61,6 +61,9 @@ def load(text: str, line_offset: int = 0) -> tuple[Any, Lines]:
         if node is None:
             return None, {(): 1 + line_offset}
         data = loader.construct_document(node)
+    except ValueError as exc:  # an impossible date such as 2026-13-01 (the scanner accepts its shape)
+        line, value = _bad_timestamp(node)
+        raise YamlSyntaxError(line + line_offset, f"invalid date '{value}': {exc}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1 if mark else 1) + line_offset
@@ -76,6 +79,24 @@ def load(text: str, line_offset: int = 0) -> tuple[Any, Lines]:
     if line_offset:
         lines = {k: v + line_offset for k, v in lines.items()}
     return _plain(data), lines
+
+
+def _bad_timestamp(node: yaml.Node) -> tuple[int, str]:
+    """The first timestamp scalar that cannot be constructed (its 1-based line and text)."""
+    stack = [node]
+    constructor = yaml.constructor.SafeConstructor()
+    while stack:
+        current = stack.pop(0)
+        if isinstance(current, yaml.ScalarNode) and current.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                constructor.construct_yaml_timestamp(current)
+            except ValueError:
+                return current.start_mark.line + 1, current.value
+        elif isinstance(current, yaml.MappingNode):
+            stack.extend(v for pair in current.value for v in pair)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+    return 1, "?"
 
 
 def line_of(lines: Lines, path: tuple) -> int:

@@ -50,7 +50,7 @@ def write_site(root: Path, files: dict[str, str | bytes | None] | None = None, b
 
 def run_cli(*args: str | os.PathLike, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """`python build.py ARGS` in a subprocess, exactly as a publisher runs it."""
-    full_env = {**os.environ, "SOURCE_DATE_EPOCH": "1798675200", **(env or {})}  # 2027-01-01
+    full_env = {**os.environ, "SOURCE_DATE_EPOCH": "1798675200", **(env or {})}  # 2026-12-31 UTC
     return subprocess.run([sys.executable, str(REPO / "build.py"), *map(str, args)], capture_output=True, text=True,
                           env=full_env, cwd=cwd or REPO, timeout=300)
 

@@ -50,6 +50,10 @@ CASES = {
         {ARTICLE: fm(GOOD, date="June 5th")},
         [f'{ARTICLE}:4: date: expected a date (YYYY-MM-DD), got "June 5th"'],
     ),
+    "impossible date": (
+        {ARTICLE: fm(GOOD, date="2026-13-01")},
+        [f"{ARTICLE}:4: invalid date '2026-13-01': month must be in 1..12"],
+    ),
     "title that YAML reads as a boolean": (
         {ARTICLE: fm(GOOD, title="no")},
         [f"{ARTICLE}:2: title: expected string, got boolean false (YAML reads yes/no/on/off as booleans "
