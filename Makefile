@@ -46,3 +46,11 @@ bench: $(STAMP)
 
 clean:
 	rm -rf output .sitegen-cache test-artifacts $(VENV) node_modules
+
+# Lighthouse audit (not part of `make test`): npm's lighthouse@12.2.3 with Debian's chromium.
+tools/audit/node_modules/.bin/lighthouse: tools/audit/package.json
+	cd tools/audit && npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+audit: $(STAMP) test-tools tools/audit/node_modules/.bin/lighthouse
+	CHROME_PATH=/usr/bin/chromium $(PY) tools/audit.py

@@ -29,6 +29,7 @@ class Options:
     drafts: bool = False
     future: bool = False
     today: dt.date = dt.date(1970, 1, 1)
+    base_url: str | None = None  # overrides data/site.yaml's base_url (previews, audits)
 
 
 @dataclass(frozen=True)

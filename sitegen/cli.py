@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -17,6 +18,8 @@ def _site_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="where to write the site (default: SITE/output)")
     parser.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
     parser.add_argument("--future", action="store_true", help="include articles dated after today")
+    parser.add_argument("--base-url", default=None, metavar="URL",
+                        help="use this base URL instead of data/site.yaml's (deploy previews, local audits)")
 
 
 def make_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
@@ -74,7 +77,10 @@ def run_build(args: argparse.Namespace) -> int:
     if not site.is_dir():
         print(f"error: --site {site}: no such folder", file=sys.stderr)
         return 2
-    options = Options(drafts=args.drafts, future=args.future, today=today())
+    if args.base_url is not None and not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?/", args.base_url):
+        print(f"error: --base-url {args.base_url}: give an absolute http(s) URL ending in /", file=sys.stderr)
+        return 2
+    options = Options(drafts=args.drafts, future=args.future, today=today(), base_url=args.base_url)
     try:
         result = build(site, args.out, options)
     except BuildError as exc:

@@ -24,10 +24,13 @@ def _load(text: str, path: str, schema: str) -> tuple[dict | None, dict, list[Pr
     return (None if problems else data), lines, problems
 
 
-def parse_site(text: str, path: str = SITE_FILE) -> tuple[Site | None, list[Problem]]:
+def parse_site(text: str, path: str = SITE_FILE, base_url: str | None = None) -> tuple[Site | None, list[Problem]]:
+    """Site settings; `base_url` (from --base-url) replaces the file's own, checked by the same schema."""
     data, _lines, problems = _load(text, path, "site")
     if data is None:
         return None, problems
+    if base_url is not None:
+        data = {**data, "base_url": base_url}
     org = data["organisation"]
     cta = data["cta"]
     site = Site(

@@ -92,7 +92,7 @@ def load(paths: SitePaths, options: Options) -> Assembled:
     roles_text = read_text(paths.data / "roles.yaml", "data/roles.yaml", problems)
     site = roles = None
     if site_text is not None:
-        site, found = datafiles.parse_site(site_text)
+        site, found = datafiles.parse_site(site_text, base_url=options.base_url)
         problems.extend(found)
     if roles_text is not None:
         roles, found = datafiles.parse_roles(roles_text)
