@@ -16,7 +16,7 @@ from .errors import BuildError, Collector
 from .contexts import context
 from .pages import plan
 from .render import Renderer, TemplateProblem
-from .write import Staging, check_output_path
+from .write import Staging, check_output_path, output_lock, recover
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,12 @@ def build(root: Path, out: Path | None = None, options: Options | None = None) -
     paths = SitePaths(root.resolve(), (out or root / "output").resolve())
     options = options or Options(today=today())
     check_output_path(paths.root, paths.out)
+    with output_lock(paths.out):
+        recover(paths.out)  # a build killed earlier may have left output/ set aside: put it back first
+        return _build(paths, options, started)
 
+
+def _build(paths: SitePaths, options: Options, started: float) -> Result:
     # 1-3. discover, load and validate, assemble: every problem is reported before anything is written
     assembled = load(paths, options)
     assets = fingerprint(paths)

@@ -7,8 +7,10 @@ ever replaced or deleted.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import fcntl
 import os
 import shutil
 from pathlib import Path
@@ -56,6 +58,33 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
+def _remove(directory: Path) -> None:
+    """Delete a directory of ours with its marker last, so a kill part-way leaves it marked (or empty) for recover()."""
+    with contextlib.suppress(OSError):
+        for child in directory.iterdir():
+            if child.name == MARKER:
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    child.unlink()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def output_lock(out: Path):
+    """One build at a time per output folder: a second build waits for the first. The lock is an advisory flock
+    on the output's parent folder, so no lock file is left lying around."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 class Staging:
     """A temporary output directory beside the real one. `commit()` swaps it in; `discard()` removes it."""
 
@@ -90,14 +119,14 @@ class Staging:
                 old = self.out.parent / f".{self.out.name}.sitegen-old-{os.getpid()}"
                 os.rename(self.out, old)  # a kill here is repaired by recover() on the next run
                 os.rename(self.dir, self.out)
-                shutil.rmtree(old, ignore_errors=True)
+                _remove(old)
                 return
-            shutil.rmtree(self.dir, ignore_errors=True)  # the exchange left the old site here
+            _remove(self.dir)  # the exchange left the old site here
         else:
             os.rename(self.dir, self.out)
 
     def discard(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
+        _remove(self.dir)
 
 
 def recover(out: Path) -> None:
@@ -112,4 +141,8 @@ def recover(out: Path) -> None:
             os.rename(old[-1], out)
             leftovers.remove(old[-1])
     for p in leftovers:
-        shutil.rmtree(p, ignore_errors=True)
+        _remove(p)
+    for p in parent.iterdir():  # unmarked but empty: killed before the marker was written or after it was removed
+        if p.name.startswith(f".{out.name}.sitegen-") and p.is_dir() and not p.is_symlink():
+            with contextlib.suppress(OSError):
+                p.rmdir()
