@@ -135,7 +135,8 @@ def context(a: Assembled, renderer: Renderer, page: Page) -> dict[str, Any]:
     elif kind == "feed":
         ctx["entries"] = [
             {"article": art, "url": site.base_url + article_url(art),
-             "content": article_body(a, renderer, art, site.base_url)}
+             "content": article_body(a, renderer, art, site.base_url).replace(
+                 'href="#', f'href="{site.base_url}{article_url(art)}#')}
             for art in page.items
         ]
         ctx["updated"] = max(((art.updated or art.date) for art in page.items), default=None)

@@ -137,6 +137,11 @@ def test_sitemap_validates_and_maps_to_pages(blog: Path) -> None:
     assert "<lastmod>2026-07-01</lastmod>" in (blog / "sitemap.xml").read_text()
 
 
+def test_pages_announce_the_feed(blog: Path) -> None:
+    link = doc(blog, "blog/post-1/").cssselect("link[rel=alternate][type='application/atom+xml']")[0]
+    assert link.get("href") == "/insights/feed.xml"
+
+
 def test_robots_and_host_files(blog: Path) -> None:
     assert (blog / "robots.txt").read_text() == f"User-agent: *\nAllow: /\n\nSitemap: {BASE}sitemap.xml\n"
     assert (blog / ".nojekyll").read_bytes() == b""
@@ -173,6 +178,9 @@ def test_every_page_has_canonical_description_and_social_tags(blog: Path) -> Non
             continue
         page = lxml.html.fromstring(path.read_bytes())
         rel = path.relative_to(blog).as_posix()
+        if rel == "404.html":
+            assert not page.cssselect("link[rel=canonical]")  # an error page has no address of its own
+            continue
         canonical = page.cssselect("link[rel=canonical]")[0].get("href")
         expected = BASE + ("" if rel == "index.html" else rel.removesuffix("index.html"))
         assert canonical == expected, rel
