@@ -58,9 +58,9 @@ def check_component(c: Component, article: Article, roles: dict[str, Role]) -> l
     role_args = c.args[:1] if c.name == "role" else c.args
     if c.name == "salary_table" and not c.args and not article.roles:
         return ["salary_table() without role ids needs 'roles:' in the front matter"]
-    if c.name == "quick_answer" and "quick_answer" not in {k[0] for k in article.lines if k}:
+    if c.name == "quick_answer" and ("quick_answer",) not in article.lines:
         return ["quick_answer() needs a 'quick_answer:' field in the front matter"]
-    if c.name in BLOCK_COMPONENTS and f"<p>{c.token}</p>" not in article.converted.html:
+    if c.name in BLOCK_COMPONENTS and not c.block:
         return [f"component {c.name}() is a block: put it on a line of its own, with a blank line before and after"]
     messages = [f"component {c.name}(): {_unknown_role(r, roles)}" for r in role_args if r not in roles]
     if c.name == "role" and c.args[1] not in ROLE_FIELDS:
@@ -105,7 +105,7 @@ def assemble(site: Site, roles: dict[str, Role], articles: list[Article], option
 
     shown = sorted((a for a in articles if visible(a)), key=lambda a: (a.date, a.slug), reverse=True)
     by_slug = {a.slug: a for a in shown}
-    related = {a.slug: _related(a, shown, by_slug) for a in shown}
+    related = _related_all(shown, by_slug)
     neighbours = {
         a.slug: (shown[i - 1] if i > 0 else None, shown[i + 1] if i + 1 < len(shown) else None)
         for i, a in enumerate(shown)
@@ -113,14 +113,32 @@ def assemble(site: Site, roles: dict[str, Role], articles: list[Article], option
     return Assembled(site, roles, tuple(shown), related, neighbours), []
 
 
-def _related(article: Article, shown: list[Article], by_slug: dict[str, Article], limit: int = 3) -> tuple[Article, ...]:
-    if article.related:
-        return tuple(by_slug[s] for s in article.related if s in by_slug and s != article.slug)
-    scored = []
-    for other in shown:
-        if other.slug == article.slug:
+NEARBY = 10  # per shared role or tag, the candidates nearest in date on each side
+
+
+def _related_all(shown: list[Article], by_slug: dict[str, Article], limit: int = 3) -> dict[str, tuple[Article, ...]]:
+    """Related reading for every article: its `related:` list when given, else the articles sharing the most roles
+    (2 points each) and tags (1 point each), newest first on ties. Candidates are, for each role and tag the article
+    has, the NEARBY articles either side of it in date order: exact for small sites, linear time for large ones."""
+    groups: dict[tuple[str, str], list[Article]] = {}
+    position: dict[tuple[str, str, str], int] = {}
+    for article in shown:  # newest first
+        for key in [("role", r) for r in article.roles] + [("tag", t) for t in article.tags]:
+            members = groups.setdefault(key, [])
+            position[key + (article.slug,)] = len(members)
+            members.append(article)
+    related = {}
+    for article in shown:
+        if article.related:
+            related[article.slug] = tuple(by_slug[s] for s in article.related if s in by_slug and s != article.slug)
             continue
-        score = 2 * len(set(article.roles) & set(other.roles)) + len(set(article.tags) & set(other.tags))
-        if score:
-            scored.append((-score, -other.date.toordinal(), other.slug, other))
-    return tuple(item[-1] for item in sorted(scored)[:limit])
+        scores: dict[str, int] = {}
+        for key, points in [(("role", r), 2) for r in set(article.roles)] + [(("tag", t), 1) for t in set(article.tags)]:
+            members = groups[key]
+            at = position[key + (article.slug,)]
+            for other in members[max(0, at - NEARBY) : at + NEARBY + 1]:
+                if other.slug != article.slug:
+                    scores[other.slug] = scores.get(other.slug, 0) + points
+        best = sorted(scores.items(), key=lambda item: (-item[1], -by_slug[item[0]].date.toordinal(), item[0]))
+        related[article.slug] = tuple(by_slug[slug] for slug, _ in best[:limit])
+    return related

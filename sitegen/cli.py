@@ -20,6 +20,11 @@ def _site_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--future", action="store_true", help="include articles dated after today")
     parser.add_argument("--base-url", default=None, metavar="URL",
                         help="use this base URL instead of data/site.yaml's (deploy previews, local audits)")
+    parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                        help="worker processes for Markdown and rendering (default: the number of cores)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="ignore and do not update .sitegen-cache/ (converted articles, the last build's record)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print only the one-line summary and problems")
 
 
 def make_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
@@ -77,12 +82,15 @@ def run_build(args: argparse.Namespace) -> int:
     if not site.is_dir():
         print(f"error: --site {site}: no such folder", file=sys.stderr)
         return 2
+    if args.jobs is not None and args.jobs < 1:
+        print(f"error: --jobs {args.jobs}: give a number of processes, 1 or more", file=sys.stderr)
+        return 2
     if args.base_url is not None and not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?/", args.base_url):
         print(f"error: --base-url {args.base_url}: give an absolute http(s) URL ending in /", file=sys.stderr)
         return 2
     options = Options(drafts=args.drafts, future=args.future, today=today(), base_url=args.base_url)
     try:
-        result = build(site, args.out, options)
+        result = build(site, args.out, options, jobs=args.jobs, cache=not args.no_cache, progress=not args.quiet)
     except BuildError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -94,7 +102,20 @@ def run_build(args: argparse.Namespace) -> int:
         return 1
     files = "static file" if result.static_files == 1 else "static files"
     print(f"built {result.pages} pages and {result.static_files} {files} into {result.out} in {result.seconds:.2f} s")
+    if not args.quiet:
+        print(summary_table(result))
     return 0
+
+
+def summary_table(result) -> str:
+    """A short table after the summary line, like Hugo's: what was done and where the time went."""
+    rows = [
+        ("Pages", f"{result.pages} ({result.rendered} rendered, {len(result.written)} changed)"),
+        ("Static files", str(result.static_files)),
+        ("Articles", f"{result.cache_hits + result.converted} ({result.cache_hits} from cache, {result.converted} converted)"),
+    ] + [(f"  {stage}", f"{seconds:.2f} s") for stage, seconds in result.stages.items()]
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"  {name:<{width}}  {value}" for name, value in rows)
 
 
 def run_new(args: argparse.Namespace) -> int:

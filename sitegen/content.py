@@ -8,7 +8,7 @@ import re
 from . import yamlutil
 from .errors import Problem
 from .markdown_ext import converter
-from .model import Article
+from .model import Article, Body, Component, Converted, Heading
 
 FENCE = "---"
 SLUG_STRIP = re.compile(r"[^a-z0-9]+")
@@ -39,8 +39,9 @@ def _problem(path: str, line: int, message: str) -> ArticleError:
     return ArticleError([Problem(path, line, message)])
 
 
-def parse_article(text: str, path: str) -> Article:
-    """Pure: source text and its site-relative path in, an Article out (or ArticleError with every problem)."""
+def parse_article(text: str, path: str, key: str = "") -> tuple[Article, Body]:
+    """Pure: source text and its site-relative path in, an Article and its Body out (or ArticleError with every
+    problem). `key` is the source digest the build stores the Body under."""
     front, body, body_line = split_front_matter(text, path)
     try:
         meta, lines = yamlutil.load(front, line_offset=1)
@@ -54,9 +55,13 @@ def parse_article(text: str, path: str) -> Article:
     if problems:
         raise ArticleError(problems)
     qa = meta.get("quick_answer")
-    converted, problems = converter().convert(path, body, body_line, qa, lines.get(("quick_answer",), 1))
+    converted, html, problems = converter().convert(path, body, body_line, qa, lines.get(("quick_answer",), 1))
     if problems:
         raise ArticleError(problems)
+    return _article(path, meta, lines, converted, key), html
+
+
+def _article(path: str, meta: dict, lines: dict, converted: Converted, key: str) -> Article:
     stem = path.rsplit("/", 1)[-1].removesuffix(".md")
     return Article(
         path=path,
@@ -75,5 +80,46 @@ def parse_article(text: str, path: str) -> Article:
         aliases=tuple(meta.get("aliases", ())),
         author=meta.get("author"),
         converted=converted,
-        lines=lines,
+        key=key,
+        lines={k: v for k, v in lines.items() if len(k) <= 1 or k[0] in LISTED},
+    )
+
+
+LISTED = ("roles", "related", "aliases")  # front-matter lists whose items' lines cross-reference errors cite
+
+
+FIELDS = ("path", "slug", "title", "description", "category", "tags", "roles", "draft", "faq_schema", "cta",
+          "related", "aliases", "author")
+
+
+def to_record(article: Article) -> dict:
+    """A JSON-safe record of a parsed article (everything but its Body), for the persistent cache."""
+    record = {name: getattr(article, name) for name in FIELDS}
+    record["date"] = article.date.isoformat()
+    record["updated"] = article.updated.isoformat() if article.updated else None
+    record["lines"] = [[list(k), v] for k, v in article.lines.items()]
+    conv = article.converted
+    record["components"] = [[c.token, c.name, list(c.args), c.source, c.line, c.block] for c in conv.components]
+    record["headings"] = [[h.level, h.id, h.text] for h in conv.headings]
+    record["words"] = conv.words
+    return record
+
+
+def from_record(record: dict, key: str) -> Article:
+    """The Article of a cache record. Raises KeyError, TypeError or ValueError on anything malformed."""
+    converted = Converted(
+        components=tuple(Component(t, n, tuple(a), s, int(ln), bool(b)) for t, n, a, s, ln, b in record["components"]),
+        headings=tuple(Heading(int(lv), i, t) for lv, i, t in record["headings"]),
+        words=int(record["words"]),
+    )
+    values = {name: record[name] for name in FIELDS}
+    for name in ("tags", "roles", "related", "aliases"):
+        values[name] = tuple(values[name])
+    return Article(
+        **values,
+        date=dt.date.fromisoformat(record["date"]),
+        updated=dt.date.fromisoformat(record["updated"]) if record["updated"] else None,
+        converted=converted,
+        key=key,
+        lines={tuple(k): int(v) for k, v in record["lines"]},
     )

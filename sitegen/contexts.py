@@ -8,10 +8,9 @@ from typing import Any
 from markupsafe import Markup
 
 from . import formats
-from .assemble import Assembled
-from .model import Article
+from .model import Article, Page, Site
 from .pages import article_url, category_url, paged_url, role_url, tag_url
-from .render import Page, Renderer, faq_entries
+from .render import Renderer, faq_entries
 
 ROOT_LINK_RE = re.compile(r'(<(?:a|img|source|link)\b[^>]*?\s(?:href|src))="/(?!/)')
 
@@ -21,30 +20,30 @@ def rebase_links(html: str, prefix: str) -> str:
     return html if prefix == "/" else ROOT_LINK_RE.sub(lambda m: f'{m.group(1)}="{prefix}', html)
 
 
-def card(a: Assembled, article: Article) -> dict[str, Any]:
+def card(site: Site, article: Article) -> dict[str, Any]:
     return {"article": article, "url": article_url(article), "category_url": category_url(article.category),
-            "minutes": formats.reading_minutes(article.converted.words, a.site.words_per_minute)}
+            "minutes": formats.reading_minutes(article.converted.words, site.words_per_minute)}
 
 
-def organisation(a: Assembled) -> dict[str, Any]:
-    return {"@type": "Organization", "name": a.site.organisation_name, "url": a.site.organisation_url}
+def organisation(site: Site) -> dict[str, Any]:
+    return {"@type": "Organization", "name": site.organisation_name, "url": site.organisation_url}
 
 
-def breadcrumb_ld(a: Assembled, crumbs: list[dict[str, str]]) -> dict[str, Any]:
+def breadcrumb_ld(site: Site, crumbs: list[dict[str, str]]) -> dict[str, Any]:
     return {
         "@context": "https://schema.org",
         "@type": "BreadcrumbList",
         "itemListElement": [
-            {"@type": "ListItem", "position": i, "name": c["title"], "item": a.site.base_url + c["url"]}
+            {"@type": "ListItem", "position": i, "name": c["title"], "item": site.base_url + c["url"]}
             for i, c in enumerate(crumbs, 1)
         ],
     }
 
 
-def article_ld(a: Assembled, page: Page, faq: list[dict[str, str]], faq_on: bool) -> list[dict[str, Any]]:
+def article_ld(site: Site, page: Page, faq: list[dict[str, str]], faq_on: bool) -> list[dict[str, Any]]:
     art = page.article
     assert art is not None
-    absolute = a.site.base_url + page.url
+    absolute = site.base_url + page.url
     graph: list[dict[str, Any]] = [{
         "@context": "https://schema.org",
         "@type": "BlogPosting",
@@ -52,13 +51,13 @@ def article_ld(a: Assembled, page: Page, faq: list[dict[str, str]], faq_on: bool
         "description": art.description,
         "datePublished": art.date.isoformat(),
         "dateModified": (art.updated or art.date).isoformat(),
-        "author": {"@type": "Person", "name": art.author} if art.author else organisation(a),
-        "publisher": organisation(a),
+        "author": {"@type": "Person", "name": art.author} if art.author else organisation(site),
+        "publisher": organisation(site),
         "mainEntityOfPage": {"@type": "WebPage", "@id": absolute},
         "url": absolute,
         "articleSection": art.category,
         "keywords": ", ".join(art.tags),
-        "inLanguage": a.site.language,
+        "inLanguage": site.language,
     }]
     if faq_on and faq:
         graph.append({
@@ -72,19 +71,14 @@ def article_ld(a: Assembled, page: Page, faq: list[dict[str, str]], faq_on: bool
     return graph
 
 
-def article_body(a: Assembled, renderer: Renderer, article: Article, prefix: str) -> str:
-    body, _quick = renderer.article_body(article)
-    return rebase_links(str(body), prefix)
-
-
-def context(a: Assembled, renderer: Renderer, page: Page) -> dict[str, Any]:
+def context(renderer: Renderer, page: Page) -> dict[str, Any]:
     """What every template receives (page, canonical, crumbs, json_ld), plus its kind's own values."""
-    site = a.site
+    site = renderer.site
     ctx: dict[str, Any] = {"page": page, "canonical": site.base_url + page.url, "json_ld": [], "crumbs": []}
     kind = page.kind
     if kind in ("index", "category", "tag"):
         number, total, base = page.extra["number"], page.extra["total"], page.extra["base"]
-        ctx["articles"] = [card(a, art) for art in page.items]
+        ctx["articles"] = [card(site, art) for art in page.items]
         ctx["heading"] = page.extra["heading"]
         ctx["pagination"] = {
             "number": number, "total": total,
@@ -93,14 +87,14 @@ def context(a: Assembled, renderer: Renderer, page: Page) -> dict[str, Any]:
         }
         if kind != "index":
             ctx["crumbs"] = [{"title": "Blog", "url": ""}, {"title": page.extra["heading"], "url": base}]
-            ctx["json_ld"] = [breadcrumb_ld(a, ctx["crumbs"])]
+            ctx["json_ld"] = [breadcrumb_ld(site, ctx["crumbs"])]
     elif kind == "article":
         art = page.article
         assert art is not None
         body, _quick = renderer.article_body(art)
         faq = faq_entries(art, str(body))
         faq_on = site.faq_schema if art.faq_schema is None else art.faq_schema
-        newer, older = a.neighbours[art.slug]
+        newer, older = page.newer, page.older
         crumbs = [{"title": "Blog", "url": ""}, {"title": art.category, "url": category_url(art.category)},
                   {"title": art.title, "url": page.url}]
         ctx.update(
@@ -110,24 +104,25 @@ def context(a: Assembled, renderer: Renderer, page: Page) -> dict[str, Any]:
             minutes=formats.reading_minutes(art.converted.words, site.words_per_minute),
             category_url=category_url(art.category),
             tags=[{"name": t, "url": tag_url(t)} for t in art.tags],
-            roles=[{"role": a.roles[r], "url": role_url(r)} for r in art.roles],
-            related=[card(a, r) for r in a.related[art.slug]],
-            newer=card(a, newer) if newer else None,
-            older=card(a, older) if older else None,
+            roles=[{"role": renderer.roles[r], "url": role_url(r)} for r in art.roles],
+            related=[card(site, r) for r in page.related],
+            newer=card(site, newer) if newer else None,
+            older=card(site, older) if older else None,
             show_cta=art.cta and not any(c.name == "cta" for c in art.converted.components),
             crumbs=crumbs,
-            json_ld=article_ld(a, page, faq, faq_on) + [breadcrumb_ld(a, crumbs)],
+            json_ld=article_ld(site, page, faq, faq_on) + [breadcrumb_ld(site, crumbs)],
         )
     elif kind == "roles":
-        ctx["roles_list"] = [{"role": r, "url": role_url(r.id)} for r in page.extra["roles"]]
+        ctx["roles_list"] = [{"role": r, "url": role_url(r.id)}
+                             for r in sorted(renderer.roles.values(), key=lambda r: r.title.lower())]
         ctx["crumbs"] = [{"title": "Blog", "url": ""}, {"title": "Roles", "url": page.url}]
-        ctx["json_ld"] = [breadcrumb_ld(a, ctx["crumbs"])]
+        ctx["json_ld"] = [breadcrumb_ld(site, ctx["crumbs"])]
     elif kind == "role":
         ctx["role"] = page.role
-        ctx["articles"] = [card(a, art) for art in page.items]
+        ctx["articles"] = [card(site, art) for art in page.items]
         ctx["crumbs"] = [{"title": "Blog", "url": ""}, {"title": "Roles", "url": "roles/"},
                          {"title": page.title, "url": page.url}]
-        ctx["json_ld"] = [breadcrumb_ld(a, ctx["crumbs"])]
+        ctx["json_ld"] = [breadcrumb_ld(site, ctx["crumbs"])]
     elif kind == "redirect":
         assert page.article is not None
         ctx["target"] = article_url(page.article)
@@ -135,7 +130,7 @@ def context(a: Assembled, renderer: Renderer, page: Page) -> dict[str, Any]:
     elif kind == "feed":
         ctx["entries"] = [
             {"article": art, "url": site.base_url + article_url(art),
-             "content": article_body(a, renderer, art, site.base_url).replace(
+             "content": rebase_links(str(renderer.article_body(art)[0]), site.base_url).replace(
                  'href="#', f'href="{site.base_url}{article_url(art)}#')}
             for art in page.items
         ]

@@ -9,6 +9,7 @@ indented or fenced code block, or raw HTML stays literal text.
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 import html
 import re
 import xml.etree.ElementTree as etree
@@ -22,7 +23,7 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from .errors import Problem
-from .model import Component, Converted, Heading
+from .model import Body, Component, Converted, Heading
 
 # The Markdown feature set. Its repr is part of the cache key (see cache.py), so any change here invalidates it.
 EXTENSIONS = [
@@ -201,7 +202,8 @@ class Converter:
         self.state.line_offset = line_offset
         return self.md.convert(text)
 
-    def convert(self, path: str, body: str, body_line: int, quick_answer: str | None, qa_line: int) -> tuple[Converted, list[Problem]]:
+    def convert(self, path: str, body: str, body_line: int, quick_answer: str | None,
+                qa_line: int) -> tuple[Converted, Body, list[Problem]]:
         state = self.state
         state.path, state.calls, state.problems, state.literal = path, [], [], set()
         qa_html = ""
@@ -214,9 +216,8 @@ class Converter:
         headings = tuple(_flatten(self.md.toc_tokens))
         plain = TAG_RE.sub(" ", TOKEN_RE.sub(" ", qa_html + " " + html_out))
         words = len(html.unescape(plain).split())
-        calls = tuple(c for c in state.calls if c.token not in state.literal)
-        converted = Converted(html_out, qa_html, calls, headings, words)
-        return converted, list(state.problems)
+        calls = tuple(replace(c, block=f"<p>{c.token}</p>" in html_out) for c in state.calls if c.token not in state.literal)
+        return Converted(calls, headings, words), Body(html_out, qa_html), list(state.problems)
 
 
 def _flatten(tokens) -> list[Heading]:

@@ -72,6 +72,7 @@ class Component:
     args: tuple[Any, ...]
     source: str  # the literal text, shown again if the call sits in code
     line: int
+    block: bool = False  # stands alone as a paragraph (where block components must be)
 
 
 @dataclass(frozen=True)
@@ -83,13 +84,18 @@ class Heading:
 
 @dataclass(frozen=True)
 class Converted:
-    """What Markdown conversion yields for one article: cacheable, independent of data and templates."""
+    """What Markdown conversion yields for one article besides its HTML: cacheable, independent of data and
+    templates. The HTML itself (`Body`) lives in the build's store, not in memory, so 100,000 articles fit."""
 
-    html: str  # with component tokens still in place
-    quick_answer_html: str
     components: tuple[Component, ...]
     headings: tuple[Heading, ...]
     words: int
+
+
+@dataclass(frozen=True)
+class Body:
+    html: str  # with component tokens still in place
+    quick_answer_html: str
 
 
 @dataclass(frozen=True)
@@ -110,7 +116,39 @@ class Article:
     aliases: tuple[str, ...]
     author: str | None
     converted: Converted
-    lines: dict = field(compare=False, repr=False)  # front-matter field -> line
+    key: str  # digest of the source bytes (with the converter's fingerprint): the store's key for its Body
+    lines: dict = field(compare=False, repr=False)  # front-matter field -> line (for cross-reference errors)
 
     def line_of(self, key: str) -> int:
         return self.lines.get((key,), 1)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One file to write. `url` is relative to the site root ('' for the home page, 'blog/x/' for an article)."""
+
+    url: str
+    output: str  # file path relative to the output directory
+    template: str
+    kind: str
+    title: str
+    description: str
+    article: Article | None = None
+    role: Role | None = None
+    items: tuple[Article, ...] = ()  # the articles a list, role page or feed shows
+    related: tuple[Article, ...] = ()  # an article's related reading
+    newer: Article | None = None
+    older: Article | None = None
+    lastmod: dt.date | None = None  # for sitemap.xml; None keeps the page out of the sitemap
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def refs(self) -> tuple[tuple[Article, ...], tuple[Article, ...]]:
+        """The articles this page reads: (in full, by summary). With the templates and data the render records,
+        this is everything a page depends on (see deps.py)."""
+        if self.kind == "feed":
+            return self.items, ()
+        own = (self.article,) if self.article is not None else ()
+        if self.kind == "article":
+            neighbours = tuple(a for a in (self.newer, self.older) if a is not None)
+            return own, self.related + neighbours
+        return (), own + self.items

@@ -7,8 +7,7 @@ from collections import defaultdict
 
 from .assemble import Assembled, alias_url
 from .content import slugify
-from .model import Article
-from .render import Page
+from .model import Article, Page
 
 FEED_SIZE = 20
 
@@ -62,8 +61,10 @@ def plan(a: Assembled) -> list[Page]:
     pages = _listing(a, "", "index", site.title, site.description, a.articles)
     for article in a.articles:
         url = article_url(article)
+        newer, older = a.neighbours[article.slug]
         pages.append(Page(url, out_file(url), "article.html", "article", article.title, article.description,
-                          article=article, lastmod=article.updated or article.date))
+                          article=article, related=a.related[article.slug], newer=newer, older=older,
+                          lastmod=article.updated or article.date))
 
     by_category: dict[str, list[Article]] = defaultdict(list)
     by_tag: dict[str, list[Article]] = defaultdict(list)
@@ -84,7 +85,7 @@ def plan(a: Assembled) -> list[Page]:
     roles = sorted(a.roles.values(), key=lambda r: r.title.lower())
     pages.append(Page("roles/", "roles/index.html", "roles.html", "roles", "Roles we hire for",
                       f"Salaries, job postings, responsibilities and skills for {len(roles)} roles.",
-                      lastmod=max((r.as_of for r in roles), default=None), extra={"roles": roles}))
+                      lastmod=max((r.as_of for r in roles), default=None)))
     for role in roles:
         url = role_url(role.id)
         comparing = tuple(by_role.get(role.id, ()))

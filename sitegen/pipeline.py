@@ -1,22 +1,31 @@
-"""The build, top to bottom: discover, load, assemble, plan, render, write. All pages are gathered first."""
+"""The build, top to bottom: discover, load, assemble, plan, decide, render, write. All pages are gathered first.
+
+`Session` holds what one build learns (articles by file, the previous build's manifest) so that the preview server
+can keep one alive and rebuild only what changed; the command line uses a fresh one per build. Both paths run the
+same code, so incremental output is the full build's output.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import os
+import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import data as datafiles
 from .assemble import Assembled, Options, assemble
-from .content import ArticleError, parse_article
-from .errors import BuildError, Collector
-from .contexts import context
+from .deps import Entry, Fingerprints, Manifest
+from .errors import BuildError, Collector, Problem
+from .model import Article, Page
 from .pages import plan
-from .render import Renderer, TemplateProblem
-from .write import Staging, check_output_path, output_lock, recover
+from .store import Store, article_key
+from .workers import Pool, Setup, default_jobs, parse_one, render_chunk, render_one, renderer_for
+from .write import InPlace, Staging, check_output_path, output_lock, recover
+
+CACHE_DIR = ".sitegen-cache"
 
 
 @dataclass(frozen=True)
@@ -40,16 +49,26 @@ class SitePaths:
     def static(self) -> Path:
         return self.root / "static"
 
+    @property
+    def cache(self) -> Path:
+        return self.root / CACHE_DIR
+
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
 
-@dataclass(frozen=True)
+@dataclass
 class Result:
-    pages: int
+    pages: int  # files rendered from templates (pages, feed, sitemap, host files)
     static_files: int
     seconds: float
     out: Path
+    rendered: int = 0  # pages rendered this time (the rest were unchanged)
+    converted: int = 0  # articles converted from Markdown this time
+    cache_hits: int = 0  # articles taken from the store
+    stages: dict[str, float] = field(default_factory=dict)
+    written: tuple[str, ...] = ()  # output files whose bytes changed
+    removed: tuple[str, ...] = ()
 
 
 def today() -> dt.date:
@@ -60,18 +79,26 @@ def today() -> dt.date:
     return dt.date.today()
 
 
-def read_text(path: Path, rel: str, problems: Collector) -> str | None:
+def read_bytes(path: Path, rel: str, problems: Collector) -> bytes | None:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         problems.add(rel, 1, "file is missing")
         return None
+
+
+def decode(raw: bytes, rel: str, problems: Collector) -> str | None:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         problems.add(rel, line, f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x} cannot be decoded); save it as UTF-8")
         return None
+
+
+def read_text(path: Path, rel: str, problems: Collector) -> str | None:
+    raw = read_bytes(path, rel, problems)
+    return None if raw is None else decode(raw, rel, problems)
 
 
 def discover(directory: Path, suffix: str | None = None) -> list[Path]:
@@ -83,38 +110,6 @@ def discover(directory: Path, suffix: str | None = None) -> list[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found.extend(Path(root) / f for f in files if not f.startswith(".") and (suffix is None or f.endswith(suffix)))
     return sorted(found)
-
-
-def load(paths: SitePaths, options: Options) -> Assembled:
-    """Read and validate every source; raises BuildError with all problems at once."""
-    problems = Collector()
-    site_text = read_text(paths.data / "site.yaml", "data/site.yaml", problems)
-    roles_text = read_text(paths.data / "roles.yaml", "data/roles.yaml", problems)
-    site = roles = None
-    if site_text is not None:
-        site, found = datafiles.parse_site(site_text, base_url=options.base_url)
-        problems.extend(found)
-    if roles_text is not None:
-        roles, found = datafiles.parse_roles(roles_text)
-        problems.extend(found)
-    articles = []
-    for path in discover(paths.content, ".md"):
-        rel = paths.rel(path)
-        text = read_text(path, rel, problems)
-        if text is None:
-            continue
-        try:
-            articles.append(parse_article(text, rel))
-        except ArticleError as exc:
-            problems.extend(exc.problems)
-    if site is None or roles is None:
-        problems.raise_if_any()
-    # cross-references are checked even when some articles failed, so one run reports everything
-    assembled, found = assemble(site, roles, articles, options)
-    problems.extend(found)
-    problems.raise_if_any()
-    assert assembled is not None
-    return assembled
 
 
 def fingerprint(paths: SitePaths) -> dict[str, tuple[str, Path]]:
@@ -129,43 +124,246 @@ def fingerprint(paths: SitePaths) -> dict[str, tuple[str, Path]]:
     return assets
 
 
-def build(root: Path, out: Path | None = None, options: Options | None = None) -> Result:
-    started = time.perf_counter()
-    paths = SitePaths(root.resolve(), (out or root / "output").resolve())
-    options = options or Options(today=today())
-    check_output_path(paths.root, paths.out)
-    with output_lock(paths.out):
-        recover(paths.out)  # a build killed earlier may have left output/ set aside: put it back first
-        return _build(paths, options, started)
+class Progress:
+    """A one-line progress bar on a terminal, shown only once a build has run for about two seconds."""
+
+    def __init__(self, started: float, enabled: bool):
+        self.started = started
+        self.enabled = enabled and sys.stderr.isatty()
+        self.shown = False
+
+    def update(self, done: int, total: int, what: str) -> None:
+        if not self.enabled or time.perf_counter() - self.started < 2 or total == 0:
+            return
+        width = 30
+        filled = int(width * done / total)
+        sys.stderr.write(f"\r{what:10} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        sys.stderr.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self.shown = False
 
 
-def _build(paths: SitePaths, options: Options, started: float) -> Result:
-    # 1-3. discover, load and validate, assemble: every problem is reported before anything is written
-    assembled = load(paths, options)
-    assets = fingerprint(paths)
+class Session:
+    """One site and output folder. `build()` may run many times (the preview server does); each run renders only
+    the pages whose inputs changed since the last one and writes only files whose bytes changed."""
 
-    # 4. plan every page
-    pages = plan(assembled)
+    def __init__(self, root: Path, out: Path | None = None, options: Options | None = None, *, jobs: int | None = None,
+                 cache: bool = True, in_place: bool = False, progress: bool = True):
+        self.paths = SitePaths(root.resolve(), (out or root / "output").resolve())
+        self.options = options or Options(today=today())
+        self.jobs = jobs or default_jobs()
+        self.in_place = in_place
+        self.progress = progress
+        check_output_path(self.paths.root, self.paths.out)
+        self.store = Store(self.paths.cache / "store.sqlite" if cache else None)
+        manifest_name = hashlib.blake2b(str(self.paths.out).encode(), digest_size=8).hexdigest()
+        self.manifest = Manifest.load(self.paths.cache / "manifests" / f"{manifest_name}.json" if cache else None)
+        self._files: dict[str, tuple[tuple[int, int], Article]] = {}  # rel -> (mtime_ns, size), article
 
-    # 5-6. render into a staging directory; swap it in only when every page rendered
-    renderer = Renderer(assembled, str(paths.templates), "templates", {k: v[0] for k, v in assets.items()})
-    staging = Staging(paths.out)
-    problems = Collector()
-    try:
-        for page in pages:
+    def close(self) -> None:
+        self.store.close()
+
+    # -- 1-3. load and assemble ------------------------------------------------------------------------------
+    def load(self, pool: Pool, result: Result, progress: Progress) -> Assembled:
+        problems = Collector()
+        site_text = read_text(self.paths.data / "site.yaml", "data/site.yaml", problems)
+        roles_text = read_text(self.paths.data / "roles.yaml", "data/roles.yaml", problems)
+        site = roles = None
+        if site_text is not None:
+            site, found = datafiles.parse_site(site_text, base_url=self.options.base_url)
+            problems.extend(found)
+        if roles_text is not None:
+            roles, found = datafiles.parse_roles(roles_text)
+            problems.extend(found)
+
+        articles: list[Article] = []
+        wanted: dict[str, tuple[str, bytes, tuple[int, int]]] = {}  # key -> (rel, bytes, stat)
+        files: dict[str, tuple[tuple[int, int], Article]] = {}
+        for path in discover(self.paths.content, ".md"):
+            rel = self.paths.rel(path)
             try:
-                staging.write(page.output, renderer.render(page, lambda p: context(assembled, renderer, p)))
-            except TemplateProblem as exc:
-                problems.extend([exc.problem])
+                st = path.stat()
+            except FileNotFoundError:
+                continue  # deleted while we looked
+            stamp = (st.st_mtime_ns, st.st_size)
+            known = self._files.get(rel)
+            if known is not None and known[0] == stamp:
+                files[rel] = known
+                articles.append(known[1])
+                continue
+            raw = read_bytes(path, rel, problems)
+            if raw is not None:
+                wanted[article_key(rel, raw)] = (rel, raw, stamp)
+        cached = self.store.articles(list(wanted))
+        result.cache_hits = len(cached)
+        tasks = []
+        for key, (rel, raw, stamp) in wanted.items():
+            if key in cached:
+                files[rel] = (stamp, cached[key])
+                articles.append(cached[key])
+            else:
+                text = decode(raw, rel, problems)
+                if text is not None:
+                    tasks.append((rel, text, key))
+        stamps = {key: stamp for key, (_rel, _raw, stamp) in wanted.items()}
+        del wanted
+        converted = []
+        outcomes = pool.imap(parse_one, tasks, chunksize=16) if pool.wanted(len(tasks)) else map(parse_one, tasks)
+        for done, (rel, article, body, found) in enumerate(outcomes, 1):
+            progress.update(done, len(tasks), "converting")
+            if article is None:
+                problems.extend(found)
+                continue
+            converted.append((article, body))
+            files[rel] = (stamps[article.key], article)
+            articles.append(article)
+            if len(converted) >= 500:
+                self.store.put_many(converted)
+                converted.clear()
+        self.store.put_many(converted)
+        result.converted = len(tasks)
+        self._files = files
+
+        if site is None or roles is None:
+            problems.raise_if_any()
+        assert site is not None and roles is not None
+        # cross-references are checked even when some articles failed, so one run reports everything
+        assembled, found = assemble(site, roles, articles, self.options)
+        problems.extend(found)
         problems.raise_if_any()
-        for output_rel, source in assets.values():
-            staging.copy(output_rel, source)
-        staging.write(".nojekyll", b"")  # GitHub Pages: serve the files as they are, no Jekyll
-        staging.commit()
-    except BaseException:
-        staging.discard()
-        raise
-    return Result(len(pages), len(assets), time.perf_counter() - started, paths.out)
+        assert assembled is not None
+        return assembled
+
+    # -- the whole build -------------------------------------------------------------------------------------
+    def build(self) -> Result:
+        started = time.perf_counter()
+        with output_lock(self.paths.out):
+            if not self.in_place:
+                recover(self.paths.out)  # a build killed earlier may have left output/ set aside: put it back first
+            return self._build(started)
+
+    def _build(self, started: float) -> Result:
+        paths = self.paths
+        result = Result(0, 0, 0.0, paths.out)
+        progress = Progress(started, self.progress)
+        pool = Pool(self.jobs)
+        clock = time.perf_counter()
+
+        def lap(stage: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            result.stages[stage] = result.stages.get(stage, 0.0) + now - clock
+            clock = now
+
+        try:
+            # 1-3. discover, load and validate, assemble: every problem is reported before anything is written
+            assembled = self.load(pool, result, progress)
+            lap("load")
+            assets = fingerprint(paths)
+            asset_names = {k: v[0] for k, v in assets.items()}
+
+            # 4. plan every page; 5. decide which must render: those whose recorded inputs changed
+            pages = plan(assembled)
+            fps = Fingerprints(assembled.site, assembled.roles, paths.templates, asset_names)
+            old = self.manifest.entries
+            reuse: dict[str, Entry] = {}
+            todo: list[Page] = []
+            for page in pages:
+                entry = old.get(page.output)
+                if (entry is not None and fps.signature(page, entry.templates, entry.roles) == entry.signature
+                        and (paths.out / page.output).is_file()):
+                    reuse[page.output] = entry
+                else:
+                    todo.append(page)
+            lap("plan")
+
+            # 6. render what changed; write only files whose bytes changed
+            writer = InPlace(paths.out) if self.in_place else Staging(paths.out)
+            try:
+                entries, written = self._render(assembled, asset_names, todo, fps, pool, writer, result, progress)
+                for output, entry in reuse.items():
+                    writer.keep(output)
+                    entries[output] = entry
+                lap("render")
+                for output_rel, source in assets.values():
+                    writer.copy(output_rel, source)
+                writer.write(".nojekyll", b"")  # GitHub Pages: serve the files as they are, no Jekyll
+                removed = writer.commit(keep=set(entries) | {o for o, _ in assets.values()} | {".nojekyll"})
+            except BaseException:
+                writer.discard()
+                raise
+            lap("write")
+        finally:
+            pool.close()
+            progress.done()
+
+        self.manifest.entries = entries
+        self.manifest.save()
+        if not self.in_place:
+            self.store.prune({a.key for _, a in self._files.values()})
+        result.pages, result.static_files = len(pages), len(assets)
+        result.rendered, result.written, result.removed = len(todo), tuple(written), tuple(removed)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _render(self, assembled: Assembled, assets: dict[str, str], todo: list[Page], fps: Fingerprints, pool: Pool,
+                writer, result: Result, progress: Progress) -> tuple[dict[str, Entry], list[str]]:
+        setup = Setup(ident=f"{id(self)}-{time.perf_counter_ns()}", site=assembled.site, roles=assembled.roles,
+                      templates_dir=str(self.paths.templates), assets=assets, store=str(self.store.path))
+        by_output = {p.output: p for p in todo}
+        if pool.wanted(len(todo)):
+            size = max(8, min(64, len(todo) // (pool.jobs * 8) or 1))
+            chunks = [(setup, todo[i : i + size]) for i in range(0, len(todo), size)]
+            outcomes = (r for chunk in pool.imap(render_chunk, chunks) for r in chunk)
+        else:
+            renderer = renderer_for(setup)
+            outcomes = (render_one(renderer, page) for page in todo)
+        problems: list[Problem] = []
+        entries: dict[str, Entry] = {}
+        written: list[str] = []
+        old = self.manifest.entries
+        for done, (output, data, digest, templates, roles, problem) in enumerate(outcomes, 1):
+            progress.update(done, len(todo), "rendering")
+            if problem is not None:
+                problems.append(problem)
+                continue
+            if problems:
+                continue  # the build fails anyway: do not write, keep collecting problems
+            page = by_output[output]
+            entries[output] = Entry(fps.signature(page, templates, roles), digest, templates, roles)
+            previous = old.get(output)
+            current = self.paths.out / output
+            if (previous.digest == digest and current.is_file()) if previous is not None else _same_bytes(current, data):
+                writer.keep(output)
+            else:
+                writer.write(output, data)
+                written.append(output)
+        if problems:
+            raise BuildError(problems)
+        return entries, written
 
 
-__all__ = ["BuildError", "Options", "Result", "build", "load"]
+def _same_bytes(path: Path, data: bytes) -> bool:
+    """Without a record of the last build (--no-cache), compare with the file itself."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def build(root: Path, out: Path | None = None, options: Options | None = None, *, jobs: int | None = None,
+          cache: bool = True, progress: bool = True) -> Result:
+    """Build the site at `root` into `out` (default root/output), atomically."""
+    session = Session(root, out, options, jobs=jobs, cache=cache, progress=progress)
+    try:
+        return session.build()
+    finally:
+        session.close()
+
+
+__all__ = ["BuildError", "Options", "Result", "Session", "build"]

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import html as htmllib
 import os
 import re
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import jinja2
 from markupsafe import Markup
 
 from . import __version__, formats
-from .assemble import Assembled
+from .deps import Deps, RecordingRoles
 from .errors import Problem
 from .markdown_ext import BLOCK_COMPONENTS, TAG_RE, TOKEN_RE
-from .model import Article, Component, Role
+from .model import Article, Body, Component, Page, Role, Site
 
 BLOCK_TOKEN_RE = re.compile(r"<p>(SGCOMP\d+X)</p>")
 H2_RE = re.compile(r'<h2 id="([^"]+)"[^>]*>')
@@ -30,29 +28,13 @@ class TemplateProblem(Exception):
         self.problem = problem
 
 
-@dataclass(frozen=True)
-class Page:
-    """One file to write. `url` is relative to the site root ('' for the home page, 'blog/x/' for an article)."""
-
-    url: str
-    output: str  # file path relative to the output directory
-    template: str
-    kind: str
-    title: str
-    description: str
-    article: Article | None = None
-    role: Role | None = None
-    items: tuple = ()  # the articles a list page shows
-    lastmod: dt.date | None = None  # for sitemap.xml; None keeps the page out of the sitemap
-    extra: dict = field(default_factory=dict, compare=False)
-
-
 def html_to_text(fragment: str) -> str:
     return SPACE_RE.sub(" ", htmllib.unescape(TAG_RE.sub(" ", fragment))).strip()
 
 
-def make_environment(templates_dir: str, site_path: str, assets: dict[str, str]) -> jinja2.Environment:
-    env = jinja2.Environment(
+def make_environment(templates_dir: str, site_path: str, assets: dict[str, str],
+                     cls: type[jinja2.Environment] = jinja2.Environment) -> jinja2.Environment:
+    env = cls(
         loader=jinja2.FileSystemLoader(templates_dir, encoding="utf-8"),
         autoescape=jinja2.select_autoescape(["html", "xml", "htm"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
@@ -111,22 +93,39 @@ def template_problem(exc: BaseException, templates_rel: str, templates_dir: str)
     return Problem(f"{templates_rel}/{where or '?'}", line, message)
 
 
-class Renderer:
-    """Renders pages for one assembled site. Templates compile once per process and are kept."""
+class RecordingEnvironment(jinja2.Environment):
+    """A Jinja environment that tells its renderer about every template loaded (cached or not)."""
 
-    def __init__(self, assembled: Assembled, templates_dir: str, templates_rel: str, assets: dict[str, str]):
-        self.a = assembled
+    on_load: Callable[[str], None] | None = None
+
+    def _load_template(self, name, globals):  # noqa: A002 - Jinja's own signature
+        if self.on_load is not None:
+            self.on_load(name)
+        return super()._load_template(name, globals)
+
+
+class Renderer:
+    """Renders pages of one site. Templates compile once per process and are kept; each render returns the page's
+    bytes and what it read (Deps)."""
+
+    def __init__(self, site: Site, roles: dict[str, Role], templates_dir: str, templates_rel: str,
+                 assets: dict[str, str], bodies: Callable[[str], Body]):
+        self.site = site
         self.templates_dir = templates_dir
         self.templates_rel = templates_rel
-        self.env = make_environment(templates_dir, assembled.site.base_path, assets)
-        self.env.globals.update(site=assembled.site, roles=assembled.roles)
+        self.bodies = bodies
+        self.deps = Deps()
+        self.roles = RecordingRoles(roles, lambda: self.deps)
+        self.env = make_environment(templates_dir, site.base_path, assets, RecordingEnvironment)
+        self.env.on_load = lambda name: self.deps.templates.add(name)
+        self.env.globals.update(site=site, roles=self.roles)
 
     # -- components -------------------------------------------------------------------------------------
     def _partial(self, name: str, **context: Any) -> Markup:
         return Markup(self.env.get_template(f"partials/{name}.html").render(**context))
 
     def component(self, c: Component, article: Article, qa_html: str) -> Markup | str:
-        roles = self.a.roles
+        roles = self.roles
         args = c.args
         if c.name == "salary":
             r = roles[args[0]]
@@ -154,7 +153,7 @@ class Renderer:
         if c.name in ("responsibilities", "skills"):
             return self._partial("role_items", role=roles[args[0]], kind=c.name, items=getattr(roles[args[0]], c.name))
         if c.name == "cta":
-            return self._partial("cta", cta=self.a.site.cta)
+            return self._partial("cta", cta=self.site.cta)
         raise AssertionError(c.name)  # assemble() rejected unknown names
 
     def _fill(self, html: str, article: Article, by_token: dict[str, Component], qa_html: str = "") -> str:
@@ -168,17 +167,19 @@ class Renderer:
         return TOKEN_RE.sub(inline, BLOCK_TOKEN_RE.sub(block, html))
 
     def article_body(self, article: Article) -> tuple[Markup, Markup]:
-        conv = article.converted
-        by_token = {c.token: c for c in conv.components}
-        qa = self._fill(conv.quick_answer_html, article, by_token)
-        return Markup(self._fill(conv.html, article, by_token, qa)), Markup(qa)
+        """The article's HTML with every component filled in from data, and its quick answer."""
+        body = self.bodies(article.key)
+        by_token = {c.token: c for c in article.converted.components}
+        qa = self._fill(body.quick_answer_html, article, by_token)
+        return Markup(self._fill(body.html, article, by_token, qa)), Markup(qa)
 
     # -- pages ------------------------------------------------------------------------------------------
-    def render(self, page: Page, make_context: Callable[[Page], dict[str, Any]]) -> bytes:
-        """The page's bytes; any template mistake (in the page's template or a component's) is a TemplateProblem."""
+    def render(self, page: Page, make_context: Callable[["Renderer", Page], dict[str, Any]]) -> tuple[bytes, Deps]:
+        """The page's bytes and what it read; a template mistake (the page's or a component's) is a TemplateProblem."""
+        self.deps = Deps()
         try:
             template = self.env.get_template(page.template)
-            return template.render(**make_context(page)).encode("utf-8")
+            return template.render(**make_context(self, page)).encode("utf-8"), self.deps
         except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
             raise TemplateProblem(template_problem(exc, self.templates_rel, self.templates_dir)) from None
 

@@ -99,21 +99,32 @@ class Staging:
         (self.dir / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         self._made: set[str] = set()
 
-    def write(self, rel: str, data: bytes) -> None:
+    def _target(self, rel: str) -> Path:
         target = self.dir / rel
         parent = os.path.dirname(rel)
         if parent not in self._made:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(parent)
-        with open(target, "wb") as fh:
+        return target
+
+    def write(self, rel: str, data: bytes) -> None:
+        with open(self._target(rel), "wb") as fh:
             fh.write(data)
 
-    def copy(self, rel: str, source: Path) -> None:
-        target = self.dir / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+    def keep(self, rel: str) -> None:
+        """The file is unchanged: take it from the current output (a hard link: no copy, same mtime)."""
+        _link_or_copy(self.out / rel, self._target(rel))
 
-    def commit(self) -> None:
+    def copy(self, rel: str, source: Path) -> None:
+        current = self.out / rel
+        _link_or_copy(current if current.is_file() else source, self._target(rel))  # fingerprinted: same name, same bytes
+
+    def commit(self, keep: set[str] | None = None) -> list[str]:
+        """Swap the staging directory in. Returns nothing removed: the whole old site goes."""
+        self._swap()
+        return []
+
+    def _swap(self) -> None:
         if self.out.exists():
             if not _exchange(self.dir, self.out):
                 old = self.out.parent / f".{self.out.name}.sitegen-old-{os.getpid()}"
@@ -127,6 +138,71 @@ class Staging:
 
     def discard(self) -> None:
         _remove(self.dir)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+class InPlace:
+    """The preview server's writer: files change in the served folder itself, each one atomically (written beside
+    its place, renamed over it at commit), so a reader never sees a half-written page, and a failed build, which
+    never reaches commit, changes nothing."""
+
+    def __init__(self, out: Path):
+        self.out = out.resolve()
+        self.out.mkdir(parents=True, exist_ok=True)
+        marker = self.out / MARKER
+        if not marker.is_file():
+            marker.write_text(MARKER_TEXT, encoding="utf-8")
+        self._pending: list[tuple[Path, Path]] = []
+
+    def _temp(self, rel: str) -> tuple[Path, Path]:
+        target = self.out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".{target.name}.sitegen-tmp")
+        self._pending.append((temp, target))
+        return temp, target
+
+    def write(self, rel: str, data: bytes) -> None:
+        temp, _ = self._temp(rel)
+        with open(temp, "wb") as fh:
+            fh.write(data)
+
+    def keep(self, rel: str) -> None:
+        pass
+
+    def copy(self, rel: str, source: Path) -> None:
+        if not (self.out / rel).is_file():  # fingerprinted: an existing name has these bytes already
+            temp, _ = self._temp(rel)
+            shutil.copyfile(source, temp)
+
+    def commit(self, keep: set[str]) -> list[str]:
+        """Rename every new file into place, then delete files the site no longer has. Returns those removed."""
+        for temp, target in self._pending:
+            os.replace(temp, target)
+        self._pending.clear()
+        removed = []
+        for root, dirs, files in os.walk(self.out, topdown=False):
+            for name in files:
+                rel = os.path.relpath(os.path.join(root, name), self.out).replace(os.sep, "/")
+                if rel != MARKER and rel not in keep:
+                    os.unlink(os.path.join(root, name))
+                    removed.append(rel)
+            if root != str(self.out) and not os.listdir(root):
+                os.rmdir(root)
+        return sorted(removed)
+
+    def discard(self) -> None:
+        for temp, _ in self._pending:
+            try:
+                os.unlink(temp)
+            except FileNotFoundError:
+                pass
+        self._pending.clear()
 
 
 def recover(out: Path) -> None:

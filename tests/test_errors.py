@@ -135,7 +135,7 @@ def test_editor_mistake(tmp_path: Path, name: str) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and result.stdout == ""
     assert snapshot(site / "output") == before
-    assert sorted(p.name for p in site.iterdir()) == sorted(["content", "data", "output", "static", "templates"])
+    assert sorted(p.name for p in site.iterdir()) == [".sitegen-cache", "content", "data", "output", "static", "templates"]
 
 
 def test_all_problems_of_one_run_are_reported_together(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ def tree(directory: Path) -> dict[str, bytes | None]:
 
 def built_message(result: subprocess.CompletedProcess) -> str:
     """The success line without its page counts and timing: 'built into OUT'."""
-    match = re.fullmatch(r"built \d+ pages? and \d+ static files? into (.+) in \d+\.\d\d s\n", result.stdout)
+    match = re.fullmatch(r"built \d+ pages? and \d+ static files? into (.+) in \d+\.\d\d s", result.stdout.split("\n")[0])
     assert match, result.stdout
     return f"built into {match.group(1)}"
 
@@ -196,7 +196,7 @@ def test_build_leaves_the_marker_and_no_staging_directories(built: Path) -> None
     assert (built / MARKER).read_text(encoding="utf-8") == write.MARKER_TEXT
     assert (built / "index.html").is_file()
     assert leftovers(built) == []
-    assert sorted(p.name for p in built.parent.iterdir()) == ["content", "data", "output", "static", "templates"]
+    assert sorted(p.name for p in built.parent.iterdir()) == [".sitegen-cache", "content", "data", "output", "static", "templates"]
 
 
 def test_empty_existing_directory_is_accepted(tmp_path: Path, site: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -42,7 +43,7 @@ def test_split_front_matter_keeps_the_body_line() -> None:
 
 
 def test_parse_article_fields_and_defaults() -> None:
-    article = parse_article(ARTICLE, "content/does-it-work.md")
+    article, _body = parse_article(ARTICLE, "content/does-it-work.md")
     assert article.slug == "does-it-work"
     assert article.title == "A <b>bold</b> title"
     assert article.date == dt.date(2026, 6, 5)
@@ -51,10 +52,10 @@ def test_parse_article_fields_and_defaults() -> None:
 
 
 def test_components_are_recorded_with_their_lines_and_code_stays_literal() -> None:
-    article = parse_article(ARTICLE, "content/x.md")
-    calls = [(c.name, c.args, c.line) for c in article.converted.components]
-    assert calls == [("salary", ("alpha",), 7), ("postings", ("alpha",), 12), ("salary_table", (), 22)]
-    html = article.converted.html
+    article, body = parse_article(ARTICLE, "content/x.md")
+    calls = [(c.name, c.args, c.line, c.block) for c in article.converted.components]
+    assert calls == [("salary", ("alpha",), 7, False), ("postings", ("alpha",), 12, False), ("salary_table", (), 22, True)]
+    html = body.html
     assert '<code>{{ salary("alpha") }}</code>' in html
     assert '{{ salary("indented") }}' in html
     assert "{{ salary(&quot;fenced-in-list&quot;) }}" in html or '{{ salary("fenced-in-list") }}' in html
@@ -75,6 +76,13 @@ def test_components_are_recorded_with_their_lines_and_code_stays_literal() -> No
 ])
 def test_parse_call(source: str, expected) -> None:
     assert parse_call(source) == expected
+
+
+def test_cache_records_round_trip() -> None:
+    from sitegen.content import from_record, to_record
+
+    article, _body = parse_article(ARTICLE, "content/x.md", key="k1")
+    assert from_record(json.loads(json.dumps(to_record(article))), "k1") == article
 
 
 def test_bad_component_is_reported_at_its_line() -> None:

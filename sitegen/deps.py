@@ -1,0 +1,139 @@
+"""What each output page read, recorded while it renders, and the signature that says whether it must render again.
+
+The render records templates as Jinja loads them (extends, include, import, the page's own) and role ids as
+templates and components look them up; a page's articles are explicit in its plan (Page.refs). A page's
+signature hashes all of that plus the site settings and the asset names. If a page's signature equals the one
+stored for its file by the previous build, its bytes would be the same, so it is not rendered again. A new
+template include or role lookup changes a file that the page already read, so the recording stays exact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .model import Article, Page, Role, Site
+
+ALL = "*"
+
+
+@dataclass
+class Deps:
+    templates: set[str] = field(default_factory=set)
+    roles: set[str] = field(default_factory=set)
+
+    def frozen(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return tuple(sorted(self.templates)), tuple(sorted(self.roles))
+
+
+class RecordingRoles(Mapping):
+    """The roles mapping as templates and components see it: every lookup is recorded in the current Deps."""
+
+    def __init__(self, roles: dict[str, Role], current):
+        self._roles = roles
+        self._current = current  # a callable returning the Deps of the page being rendered
+
+    def __getitem__(self, key: str) -> Role:
+        self._current().roles.add(key)
+        return self._roles[key]
+
+    def __contains__(self, key: object) -> bool:
+        self._current().roles.add(str(key))
+        return key in self._roles
+
+    def __iter__(self) -> Iterator[str]:
+        self._current().roles.add(ALL)
+        return iter(self._roles)
+
+    def __len__(self) -> int:
+        self._current().roles.add(ALL)
+        return len(self._roles)
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def summary(article: Article) -> tuple:
+    """What lists, cards, related reading and neighbours show of an article."""
+    return (article.slug, article.title, article.description, article.date, article.updated, article.category,
+            article.tags, article.roles, article.converted.words, article.path)
+
+
+class Fingerprints:
+    """Digests of everything a page can read, computed once per build."""
+
+    def __init__(self, site: Site, roles: dict[str, Role], templates_dir: Path, assets: dict[str, str]):
+        self.base = _digest(__version__, site, sorted(assets.items()))
+        self.roles = {rid: _digest(role) for rid, role in roles.items()}
+        self.roles[ALL] = _digest(sorted(self.roles.items()))
+        self.templates_dir = templates_dir
+        self._templates: dict[str, str] = {}
+        self._summaries: dict[str, str] = {}
+
+    def template(self, name: str) -> str:
+        if name not in self._templates:
+            try:
+                self._templates[name] = hashlib.blake2b((self.templates_dir / name).read_bytes(), digest_size=16).hexdigest()
+            except OSError:
+                self._templates[name] = "missing"
+        return self._templates[name]
+
+    def summary(self, article: Article) -> str:
+        if article.key not in self._summaries:
+            self._summaries[article.key] = _digest(summary(article))
+        return self._summaries[article.key]
+
+    def signature(self, page: Page, templates: tuple[str, ...], roles: tuple[str, ...]) -> str:
+        full, summarised = page.refs()
+        return _digest(
+            self.base, page.url, page.output, page.template, page.kind, page.title, page.description, page.lastmod,
+            page.role, sorted(page.extra.items()),
+            [a.key for a in full], [self.summary(a) for a in summarised],
+            [(t, self.template(t)) for t in templates], [(r, self.roles.get(r, "missing")) for r in roles],
+        )
+
+
+@dataclass(frozen=True)
+class Entry:
+    signature: str
+    digest: str  # of the file's bytes
+    templates: tuple[str, ...]
+    roles: tuple[str, ...]
+
+
+class Manifest:
+    """The previous build's entries for one output folder, kept beside the article store."""
+
+    FORMAT = "sitegen-manifest-1"
+
+    def __init__(self, path: Path | None, entries: dict[str, Entry] | None = None):
+        self.path = path
+        self.entries = entries or {}
+
+    @classmethod
+    def load(cls, path: Path | None) -> "Manifest":
+        if path is None or not path.is_file():
+            return cls(path)
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            if data.get("format") != cls.FORMAT:
+                return cls(path)
+            entries = {out: Entry(sig, dig, tuple(t), tuple(r)) for out, (sig, dig, t, r) in data["pages"].items()}
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return cls(path)  # corrupt or foreign: rebuild everything
+        return cls(path, entries)
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = {"format": self.FORMAT,
+                "pages": {out: [e.signature, e.digest, list(e.templates), list(e.roles)] for out, e in sorted(self.entries.items())}}
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, separators=(",", ":")), "utf-8")
+        tmp.replace(self.path)

@@ -1,0 +1,129 @@
+"""The article store: converted articles by key, in one SQLite file, so a warm build converts nothing.
+
+Keys are digests of (sitegen version, Markdown configuration, path, source bytes): an edited article, a new
+extension setting or a new release of sitegen simply misses. Values are JSON and zlib, never pickle, so a
+foreign or corrupt cache is ignored and rebuilt, never trusted. With --no-cache the store is a temporary file.
+Bodies (HTML) stay on disk; the build keeps only article metadata in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+import zlib
+from pathlib import Path
+
+from . import __version__
+from .content import from_record, to_record
+from .markdown_ext import config_fingerprint
+from .model import Article, Body
+
+FORMAT = "sitegen-store-1"
+_SALT = f"{FORMAT}\0{__version__}\0{config_fingerprint()}\0".encode()
+
+
+def article_key(path: str, data: bytes) -> str:
+    return hashlib.blake2b(_SALT + path.encode() + b"\0" + data, digest_size=20).hexdigest()
+
+
+def _pack(value) -> bytes:
+    return zlib.compress(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), 1)
+
+
+def _unpack(blob: bytes):
+    return json.loads(zlib.decompress(blob))
+
+
+class Store:
+    def __init__(self, path: Path | None):
+        self.temporary = path is None
+        if path is None:
+            handle, name = tempfile.mkstemp(prefix="sitegen-store-", suffix=".sqlite")
+            os.close(handle)
+            path = Path(name)
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = self._open()
+        except sqlite3.DatabaseError:
+            self._discard_file()  # not ours, another format, or corrupt: start afresh
+            self.db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+            row = db.execute("SELECT value FROM meta WHERE name='format'").fetchone()
+            if row is not None and row[0] != FORMAT:
+                raise sqlite3.DatabaseError(f"store format {row[0]!r}")
+            db.execute("CREATE TABLE IF NOT EXISTS articles (key TEXT PRIMARY KEY, record BLOB, body BLOB)")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def _discard_file(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.unlink(str(self.path) + suffix)
+            except FileNotFoundError:
+                pass
+
+    def articles(self, keys: list[str]) -> dict[str, Article]:
+        """The cached Articles among `keys`; a malformed row counts as a miss."""
+        found: dict[str, Article] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, record in self.db.execute(f"SELECT key, record FROM articles WHERE key IN ({marks})", chunk):
+                try:
+                    found[key] = from_record(_unpack(record), key)
+                except (ValueError, TypeError, KeyError, zlib.error):
+                    continue
+        return found
+
+    def body(self, key: str) -> Body:
+        return _body(self.db, key)
+
+    def put_many(self, items: list[tuple[Article, Body]]) -> None:
+        rows = [(a.key, _pack(to_record(a)), _pack([b.html, b.quick_answer_html])) for a, b in items]
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO articles VALUES (?, ?, ?)", rows)
+
+    def prune(self, keep: set[str]) -> None:
+        """Forget articles no longer in the site (edited or deleted), so the store does not grow forever."""
+        stale = [k for (k,) in self.db.execute("SELECT key FROM articles") if k not in keep]
+        if stale:
+            with self.db:
+                self.db.execute("BEGIN")
+                self.db.executemany("DELETE FROM articles WHERE key=?", [(k,) for k in stale])
+
+    def close(self) -> None:
+        self.db.close()
+        if self.temporary:
+            self._discard_file()
+
+
+class Reader:
+    """A read-only view of the store for render workers (one per process)."""
+
+    def __init__(self, path: Path):
+        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+
+    def body(self, key: str) -> Body:
+        return _body(self.db, key)
+
+
+def _body(db: sqlite3.Connection, key: str) -> Body:
+    row = db.execute("SELECT body FROM articles WHERE key=?", (key,)).fetchone()
+    if row is None:
+        raise KeyError(f"article {key} is not in the store")
+    html, quick = _unpack(row[0])
+    return Body(html, quick)
