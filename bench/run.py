@@ -1,0 +1,632 @@
+#!/usr/bin/env python3
+"""Build benchmark (issue 5 point 1): time the real CLI on generated sites of N articles.
+
+    python bench/run.py                      # N = 1000, 4000, 20000
+    python bench/run.py --n 1000,4000 --repeat 3
+    python bench/run.py --n 100000 --jobs 2
+    make bench ARGS="--n 4000"
+
+For each N it generates bench/sites/n<N>/ when missing or stale (bench/generate.py), then runs every scenario in
+SCENARIOS in order. Every build is a subprocess `python build.py build --site SITE --out SITE/output`; its wall time
+and the peak resident memory of its whole process tree (workers included; /proc polled every 20 ms) are recorded.
+Results are printed as a table and written to bench/results/latest.json.
+
+Adding a scenario (the preview latency of issue 4 point 8 goes here): append a Scenario to SCENARIOS. Its `run`
+receives a Context (site paths, the interpreter, `ctx.build()`, `ctx.measure()`, `ctx.edit()`) and returns a
+Measurement. See bench/README.md, "Adding a scenario".
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(BENCH))
+import generate  # noqa: E402  (bench/generate.py)
+
+SITES = BENCH / "sites"
+RESULTS = BENCH / "results"
+DEFAULT_SIZES = (1000, 4000, 20000)
+CACHE_DIRS = (".sitegen-cache",)  # the persistent build cache, relative to the site (issue 5 point 3)
+BACKUP_DIR = ".bench-backup"  # originals of files a scenario edited; restored at the end (or by the next run)
+POLL_SECONDS = 0.02
+# Every generated article is dated before 2026-01-01; fixing "today" keeps the page set identical on any day.
+SOURCE_DATE_EPOCH = str(int(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc).timestamp()))
+SUMMARY_RE = re.compile(r"built (\d+) pages? and (\d+) static files? into .* in ([0-9.]+) s")
+STAGE_RE = re.compile(r"^\s+([a-z][\w -]*?)\s+([0-9.]+) s$")  # "    render      0.66 s" in the build's summary table
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Measuring one process tree
+
+
+def _parents() -> dict[int, int]:
+    """pid -> parent pid for every process now alive (read from /proc/<pid>/stat)."""
+    parents = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                data = fh.read()
+        except OSError:
+            continue
+        fields = data[data.rindex(b")") + 2 :].split()  # the command name may contain spaces and parentheses
+        parents[int(name)] = int(fields[1])
+    return parents
+
+
+def descendants(root: int) -> list[int]:
+    """`root` and every process below it, now."""
+    children: dict[int, list[int]] = {}
+    for pid, ppid in _parents().items():
+        children.setdefault(ppid, []).append(pid)
+    found, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack.extend(children.get(pid, ()))
+    return found
+
+
+def rss_bytes(pids: list[int]) -> tuple[int, int]:
+    """(summed resident set size of the processes still alive, how many were alive)."""
+    total = count = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as fh:
+                total += int(fh.read().split()[1]) * PAGE_SIZE
+            count += 1
+        except (OSError, IndexError, ValueError):
+            pass
+    return total, count
+
+
+class TreeMonitor:
+    """Samples the summed RSS of a process tree. Finding the tree means reading /proc/*/stat for every process on
+    the machine (a few ms), so the tree is re-discovered every RESCAN_EVERY samples and only the known members'
+    /proc/<pid>/statm are read in between (the monitor then costs ~1-2 % of one core)."""
+
+    RESCAN_EVERY = 5
+
+    def __init__(self, root: int):
+        self.root = root
+        self.pids = [root]
+        self.samples = 0
+        self.peak = 0
+        self.max_processes = 0
+
+    def sample(self) -> None:
+        if self.samples % self.RESCAN_EVERY == 0:
+            self.pids = descendants(self.root)
+        self.samples += 1
+        rss, count = rss_bytes(self.pids)
+        self.peak = max(self.peak, rss)
+        self.max_processes = max(self.max_processes, count)
+
+
+@dataclass
+class Measurement:
+    """One timed run. `seconds` is what the table shows; pages/peak are None when they do not apply."""
+
+    seconds: float
+    pages: int | None = None
+    static_files: int | None = None
+    peak_mb: float | None = None  # max over the run of the summed RSS of the whole process tree
+    max_single_mb: float | None = None  # the largest single process (wait4 ru_maxrss): a floor for peak_mb
+    max_processes: int | None = None
+    cli_seconds: float | None = None  # the build's own figure from its summary line
+    returncode: int | None = 0
+    extra: dict = field(default_factory=dict)
+
+
+class BuildFailed(Exception):
+    pass
+
+
+def measure(argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None,
+            timeout: float | None = None, log: Path | None = None) -> tuple[Measurement, str, str]:
+    """Run argv to completion; wall time, peak tree RSS. Returns (measurement, stdout, stderr)."""
+    log = log or (RESULTS / "last-build")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    out_path, err_path = log.with_suffix(".stdout"), log.with_suffix(".stderr")
+    with open(out_path, "wb") as out_fh, open(err_path, "wb") as err_fh:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out_fh, stderr=err_fh, stdin=subprocess.DEVNULL, env=env, cwd=cwd,
+                                start_new_session=True)  # its own process group: one killpg stops the whole tree
+        tree = TreeMonitor(proc.pid)
+        done = threading.Event()
+        timed_out = [False]
+
+        def monitor() -> None:
+            while not done.is_set():
+                tree.sample()
+                if timeout and time.perf_counter() - started > timeout:
+                    timed_out[0] = True
+                    _kill_group(proc.pid)
+                    return
+                done.wait(POLL_SECONDS)
+
+        thread = threading.Thread(target=monitor, daemon=True)
+        thread.start()
+        try:
+            _pid, status, usage = os.wait4(proc.pid, 0)  # exact end time; the monitor thread does the polling
+        except BaseException:
+            _kill_group(proc.pid)
+            done.set()
+            proc.wait()
+            raise
+        seconds = time.perf_counter() - started
+        done.set()
+        thread.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    stdout = out_path.read_text(encoding="utf-8", errors="replace")
+    stderr = err_path.read_text(encoding="utf-8", errors="replace")
+    single = usage.ru_maxrss * 1024  # kilobytes on Linux: the largest process in the tree, children included
+    m = Measurement(seconds=seconds, peak_mb=max(tree.peak, single) / 2**20, max_single_mb=single / 2**20,
+                    max_processes=tree.max_processes, returncode=proc.returncode)
+    m.extra["rss_samples"] = tree.samples
+    if timed_out[0]:
+        m.extra["timed_out"] = True
+    return m, stdout, stderr
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The CLI under test
+
+
+@dataclass
+class Cli:
+    python: str
+    build_py: Path
+    help_text: str
+
+    @property
+    def has_no_cache(self) -> bool:
+        return "--no-cache" in self.help_text
+
+    @property
+    def has_jobs(self) -> bool:
+        return "--jobs" in self.help_text
+
+
+def inspect_cli(python: str) -> Cli:
+    build_py = REPO / "build.py"
+    result = subprocess.run([python, str(build_py), "build", "--help"], capture_output=True, text=True, cwd=REPO)
+    return Cli(python, build_py, result.stdout + result.stderr)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Scenarios
+
+
+@dataclass
+class Context:
+    """What a scenario works with. One Context per N per repetition; edits are undone by `restore()`."""
+
+    n: int
+    site: Path
+    out: Path
+    cli: Cli
+    jobs: int | None
+    timeout: float | None
+    env: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def python(self) -> str:
+        return self.cli.python
+
+    @property
+    def cache_dirs(self) -> list[Path]:
+        return [self.site / name for name in CACHE_DIRS]
+
+    def build_argv(self, *extra: str) -> list[str]:
+        argv = [self.python, str(self.cli.build_py), "build", "--site", str(self.site), "--out", str(self.out)]
+        if self.jobs is not None and self.cli.has_jobs:
+            argv += ["--jobs", str(self.jobs)]
+        return argv + list(extra)
+
+    def measure(self, argv: list[str]) -> tuple[Measurement, str, str]:
+        return measure(argv, env=self.env, cwd=REPO, timeout=self.timeout, log=RESULTS / f"n{self.n}-last")
+
+    def build(self, *extra: str) -> Measurement:
+        """One full CLI build, timed. Raises BuildFailed when it exits non-zero."""
+        m, stdout, stderr = self.measure(self.build_argv(*extra))
+        if m.returncode != 0:
+            tail = "\n".join((stderr or stdout).strip().splitlines()[-15:])
+            why = "timed out" if m.extra.get("timed_out") else f"exit status {m.returncode}"
+            raise BuildFailed(f"build failed ({why}): {' '.join(self.build_argv(*extra))}\n{tail}")
+        match = SUMMARY_RE.search(stdout)
+        if match:
+            m.pages, m.static_files, m.cli_seconds = int(match.group(1)), int(match.group(2)), float(match.group(3))
+        else:  # the summary line changed: count the pages written instead
+            m.pages = sum(1 for _root, _dirs, files in os.walk(self.out) for f in files if f.endswith(".html"))
+            m.extra["pages_counted"] = True
+        # the build's own report (cache hits, pages re-rendered, seconds per stage) goes to the JSON as it is
+        lines = [line.rstrip() for line in stdout.splitlines() if line.strip()]
+        m.extra["summary"] = lines[-30:]
+        stages = {k.strip(): float(v) for k, v in (STAGE_RE.match(line).groups() for line in lines if STAGE_RE.match(line))}
+        if stages:
+            m.extra["stages"] = stages
+        return m
+
+    def clear_cache(self) -> None:
+        for path in self.cache_dirs:
+            if path.exists():
+                shutil.rmtree(path)
+
+    def cache_present(self) -> bool:
+        return any(p.exists() for p in self.cache_dirs)
+
+    def clear_output(self) -> None:
+        if self.out.exists():
+            shutil.rmtree(self.out)
+        for leftover in self.out.parent.glob(f".{self.out.name}.sitegen-*"):  # staging dirs of a killed build
+            shutil.rmtree(leftover, ignore_errors=True)
+
+    def edit(self, rel: str, change: Callable[[bytes], bytes]) -> None:
+        """Change SITE/rel in place; its original is kept in SITE/.bench-backup/ and put back by restore()."""
+        path = self.site / rel
+        backup = self.site / BACKUP_DIR / rel
+        original = path.read_bytes()
+        if not backup.exists():
+            backup.parent.mkdir(parents=True, exist_ok=True)
+            backup.write_bytes(original)
+        path.write_bytes(change(original))
+
+    def restore(self) -> None:
+        restore_backups(self.site)
+
+
+def restore_backups(site: Path) -> list[str]:
+    """Put back every file a scenario edited (also after a run that was killed)."""
+    root = site / BACKUP_DIR
+    restored = []
+    if root.is_dir():
+        for backup in sorted(p for p in root.rglob("*") if p.is_file()):
+            rel = backup.relative_to(root)
+            (site / rel).write_bytes(backup.read_bytes())
+            restored.append(rel.as_posix())
+        shutil.rmtree(root)
+    return restored
+
+
+def middle_article(site: Path) -> str:
+    names = sorted(p.name for p in (site / "content").glob("*.md"))
+    return f"content/{names[len(names) // 2]}"
+
+
+def scenario_cold(ctx: Context) -> Measurement:
+    ctx.clear_cache()
+    ctx.clear_output()
+    return ctx.build(*(["--no-cache"] if ctx.cli.has_no_cache else []))
+
+
+def scenario_warm(ctx: Context) -> Measurement:
+    if ctx.cli.has_no_cache and not ctx.cache_present():
+        ctx.notes.append("warm: primed the cache with one untimed build (cold ran with --no-cache)")
+        ctx.clear_output()
+        ctx.build()
+    ctx.clear_output()
+    return ctx.build()
+
+
+def scenario_no_change(ctx: Context) -> Measurement:
+    if not ctx.out.exists():
+        ctx.build()
+    return ctx.build()
+
+
+def scenario_one_article(ctx: Context) -> Measurement:
+    rel = middle_article(ctx.site)
+    ctx.edit(rel, lambda text: text + b"\nThis sentence was added by bench/run.py to measure a one-article rebuild.\n")
+    m = ctx.build()
+    m.extra["edited"] = rel
+    return m
+
+
+def scenario_template(ctx: Context) -> Measurement:
+    ctx.edit("templates/base.html", lambda text: text + b"<!-- bench/run.py: base template change -->\n")
+    return ctx.build()
+
+
+@dataclass
+class Scenario:
+    name: str  # key in the JSON results and for --only
+    label: str  # the table's scenario column
+    about: str  # one line for --list and the README
+    run: Callable[[Context], Measurement]
+    sizes: frozenset[int] | None = None  # only for these N (None: every N)
+    default: bool = True  # run without --only
+
+
+# Run in this order on one site: each scenario starts from the state the previous one left (cache, output, edits).
+# Edits stay in place until the end of the sequence, so a later scenario never sees a change it did not make as
+# "pending"; the one-article edit comes before the template edit for that reason. Append new scenarios at the end
+# (the preview latency of issue 4 point 8: see bench/README.md).
+SCENARIOS: list[Scenario] = [
+    Scenario("cold", "cold full build", "no cache (deleted; --no-cache when the CLI has it), empty output", scenario_cold),
+    Scenario("warm", "warm full build", "cache present, empty output", scenario_warm),
+    Scenario("no_change", "no-change build", "cache and output present, nothing edited", scenario_no_change),
+    Scenario("one_article", "one-article rebuild", "one article's body edited, then a full CLI build", scenario_one_article),
+    Scenario("template", "base template change", "a comment appended to templates/base.html, then a full CLI build",
+             scenario_template),
+]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Environment report
+
+
+def versions() -> dict[str, str | None]:
+    found: dict[str, str | None] = {}
+    for name in ("sitegen", "jinja2", "markdown", "pymdown-extensions", "pyyaml", "pygments", "markupsafe", "jsonschema"):
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = None
+    try:
+        import yaml
+
+        found["libyaml"] = "yes" if getattr(yaml, "__with_libyaml__", False) else "no"
+    except ImportError:
+        found["libyaml"] = None
+    return found
+
+
+def git_revision() -> str | None:
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO,
+                             timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "sitegen", "templates",
+                                "static", "data"], capture_output=True, text=True, cwd=REPO, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{rev}{'+dirty' if dirty else ''}" if rev else None
+
+
+def machine() -> dict:
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = None
+    try:
+        mem_total = next(int(line.split()[1]) * 1024 for line in open("/proc/meminfo") if line.startswith("MemTotal:"))
+    except (OSError, StopIteration):
+        mem_total = None
+    return {
+        "cpu_count": os.cpu_count(),
+        "usable_cpus": usable,
+        "cpu_model": _cpu_model(),
+        "memory_gb": round(mem_total / 2**30, 1) if mem_total else None,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+    }
+
+
+def _cpu_model() -> str | None:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Main
+
+
+def site_for(n: int, seed: int) -> Path:
+    return SITES / (f"n{n}" if seed == 1 else f"n{n}-seed{seed}")
+
+
+def ensure_site(n: int, seed: int) -> Path:
+    site = site_for(n, seed)
+    leftovers = restore_backups(site) if site.is_dir() else []
+    if leftovers:
+        print(f"  (restored {len(leftovers)} file(s) left edited by an interrupted run)", flush=True)
+    if not generate.is_current(site, n, seed):
+        started = time.perf_counter()
+        stamp = generate.generate(n, site, seed)
+        print(f"  generated {site.relative_to(REPO)}: {n} articles, ~{stamp['approx_words_per_article']} words each, "
+              f"in {time.perf_counter() - started:.1f} s", flush=True)
+    generate.sync_theme(site)  # always measure the repository's current templates/, static/ and site settings
+    return site
+
+
+def parse_sizes(text: str) -> list[int]:
+    sizes = []
+    for part in text.split(","):
+        part = part.strip().lower().replace("_", "")
+        if not part:
+            continue
+        value = int(float(part[:-1]) * 1000) if part.endswith("k") else int(part)
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"--n: {value} is not a positive number of articles")
+        sizes.append(value)
+    if not sizes:
+        raise argparse.ArgumentTypeError("--n: give at least one size, e.g. --n 1000,4000")
+    return sizes
+
+
+def fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def summarise(name: str, label: str, n: int, samples: list[Measurement]) -> dict:
+    secs = [s.seconds for s in samples]
+    median = statistics.median(secs)
+    pages = samples[-1].pages
+    peaks = [s.peak_mb for s in samples if s.peak_mb is not None]
+    return {
+        "n": n,
+        "scenario": name,
+        "label": label,
+        "seconds": round(median, 4),
+        "seconds_min": round(min(secs), 4),
+        "seconds_max": round(max(secs), 4),
+        "pages": pages,
+        "pages_per_second": round(pages / median, 1) if pages and median > 0 else None,
+        "peak_mb": round(max(peaks), 1) if peaks else None,
+        "samples": [asdict(s) for s in samples],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark `python build.py build` on generated sites.")
+    parser.add_argument("--n", type=parse_sizes, default=list(DEFAULT_SIZES), metavar="N[,N...]",
+                        help="article counts (default: 1000,4000,20000; 100000 and '4k' work too)")
+    parser.add_argument("--repeat", type=int, default=1, metavar="K", help="run the scenario sequence K times (median shown)")
+    parser.add_argument("--jobs", type=int, default=None, metavar="J",
+                        help="passed to `build --jobs` when the CLI supports it (default: the CLI's own default)")
+    parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
+    parser.add_argument("--only", default=None, metavar="NAME[,NAME...]",
+                        help="run only these scenarios (see --list); scenarios they depend on are not added")
+    parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    parser.add_argument("--timeout", type=float, default=None, metavar="S", help="kill a build that runs longer than S seconds")
+    parser.add_argument("--python", default=sys.executable, help="interpreter that runs build.py (default: this one)")
+    parser.add_argument("--json", type=Path, default=RESULTS / "latest.json", help="where to write the results")
+    args = parser.parse_args(argv)
+
+    if args.list:
+        for s in SCENARIOS:
+            extra = "" if s.default else " (only with --only)"
+            sizes = f" [N in {sorted(s.sizes)}]" if s.sizes else ""
+            print(f"{s.name:14} {s.label:22} {s.about}{sizes}{extra}")
+        return 0
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    if args.only:
+        wanted = [x.strip() for x in args.only.split(",") if x.strip()]
+        unknown = [w for w in wanted if w not in {s.name for s in SCENARIOS}]
+        if unknown:
+            parser.error(f"--only: unknown scenario(s) {', '.join(unknown)} (known: {', '.join(s.name for s in SCENARIOS)})")
+        chosen = [s for s in SCENARIOS if s.name in wanted]
+    else:
+        chosen = [s for s in SCENARIOS if s.default]
+
+    cli = inspect_cli(args.python)
+    info_machine, info_versions = machine(), versions()
+    print(f"cores: {info_machine['cpu_count']} (usable: {info_machine['usable_cpus']})   "
+          f"memory: {info_machine['memory_gb']} GB   load average: {' '.join(map(str, info_machine['load_average']))}")
+    if info_machine["cpu_model"]:
+        print(f"cpu: {info_machine['cpu_model']}")
+    print(f"python: {info_machine['python']} ({info_machine['python_implementation']}, {args.python})")
+    print("versions: " + "  ".join(f"{k} {v or 'missing'}" for k, v in info_versions.items() if k != "libyaml")
+          + f"   yaml.__with_libyaml__: {info_versions['libyaml']}")
+    print(f"sitegen revision: {git_revision() or 'unknown'}   build flags: "
+          f"--no-cache {'yes' if cli.has_no_cache else 'no (no cache yet)'}, --jobs {'yes' if cli.has_jobs else 'no'}")
+    if args.jobs is not None and not cli.has_jobs:
+        print(f"note: `build --help` has no --jobs option yet; --jobs {args.jobs} is ignored")
+    print(flush=True)
+
+    env = dict(os.environ, SOURCE_DATE_EPOCH=SOURCE_DATE_EPOCH)
+    report = {
+        "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": info_machine,
+        "versions": info_versions,
+        "revision": git_revision(),
+        "config": {"sizes": args.n, "repeat": args.repeat, "seed": args.seed, "jobs": args.jobs,
+                   "jobs_passed": args.jobs is not None and cli.has_jobs, "no_cache_flag": cli.has_no_cache,
+                   "scenarios": [s.name for s in chosen], "poll_seconds": POLL_SECONDS,
+                   "source_date_epoch": SOURCE_DATE_EPOCH, "python": args.python},
+        "results": [],
+        "notes": [],
+        "errors": [],
+    }
+    header = f"{'N':>7}  {'scenario':22} {'seconds':>9} {'pages/s':>9} {'peak MB':>9}"
+    if args.repeat > 1:
+        header += f"  {'min-max s':>15}"
+    rows: list[str] = []
+    status = 0
+    monitor_before = resource.getrusage(resource.RUSAGE_SELF)
+
+    def save() -> None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        report["runner_cpu_seconds"] = round(usage.ru_utime + usage.ru_stime
+                                              - monitor_before.ru_utime - monitor_before.ru_stime, 2)
+        tmp = args.json.with_suffix(".tmp")
+        tmp.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+        os.replace(tmp, args.json)
+
+    for n in args.n:
+        print(f"N = {n}", flush=True)
+        site = ensure_site(n, args.seed)
+        samples: dict[str, list[Measurement]] = {s.name: [] for s in chosen}
+        try:
+            for rep in range(args.repeat):
+                ctx = Context(n=n, site=site, out=site / "output", cli=cli, jobs=args.jobs, timeout=args.timeout, env=env)
+                try:
+                    for s in chosen:
+                        if s.sizes is not None and n not in s.sizes:
+                            continue
+                        m = s.run(ctx)
+                        samples[s.name].append(m)
+                        rep_note = f" (run {rep + 1}/{args.repeat})" if args.repeat > 1 else ""
+                        print(f"  {s.label:22} {m.seconds:8.2f} s  {fmt(m.peak_mb, '.0f'):>5} MB{rep_note}", flush=True)
+                finally:
+                    ctx.restore()
+                    report["notes"].extend(f"N={n}: {note}" for note in ctx.notes)
+        except BuildFailed as exc:
+            print(f"  {exc}", file=sys.stderr, flush=True)
+            report["errors"].append({"n": n, "error": str(exc)})
+            status = 1
+        for s in chosen:
+            if samples[s.name]:
+                result = summarise(s.name, s.label, n, samples[s.name])
+                report["results"].append(result)
+                row = (f"{n:>7}  {s.label:22} {result['seconds']:>9.2f} {fmt(result['pages_per_second'], '.1f'):>9} "
+                       f"{fmt(result['peak_mb'], '.0f'):>9}")
+                if args.repeat > 1:
+                    row += f"  {result['seconds_min']:>7.2f}-{result['seconds_max']:<7.2f}"
+                rows.append(row)
+        save()
+        print(flush=True)
+
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print(row)
+    print(f"\npages/s = pages the build reports / wall seconds of that build (the cold row is the headline figure); "
+          f"peak MB = summed RSS of the build's process tree.\nresults: {args.json.relative_to(REPO) if args.json.is_relative_to(REPO) else args.json}")
+    return status
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\ninterrupted; edited files are restored", file=sys.stderr)
+        sys.exit(130)
