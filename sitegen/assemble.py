@@ -30,6 +30,7 @@ class Options:
     future: bool = False
     today: dt.date = dt.date(1970, 1, 1)
     base_url: str | None = None  # overrides data/site.yaml's base_url (previews, audits)
+    fingerprint: bool = True  # content-hashed asset names; the preview keeps plain names so CSS can swap live
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,31 @@ def make_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentP
     new.add_argument("--slug", default=None, help="file name and URL slug (default: made from the title)")
     new.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
                      help="the site folder (default: the current folder)")
-    return parser, {"build": build, "new": new}
+    serve = commands.add_parser(
+        "serve", help="preview the site with live reload (drafts and future articles included)",
+        description="Build the site (drafts and future articles included) into a temporary folder, serve it on "
+        "127.0.0.1 and reload the browser on every save. Problems show in the terminal and as an overlay on "
+        "every page; the last good pages stay served. Ctrl-C stops.")
+    serve.add_argument("--site", type=Path, default=Path("."), metavar="DIR", help="the site folder (default: the current folder)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 8000, or the next free one)")
+    serve.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS",
+                       help="address to listen on (default 127.0.0.1; anything else shows the preview to the network)")
+    serve.add_argument("--open", action="store_true", help="open the preview in a web browser")
+    serve.add_argument("--poll", action="store_true", help="poll for changes (network drives, some containers)")
+    serve.add_argument("--jobs", "-j", type=int, default=None, metavar="N", help="worker processes for large rebuilds")
+    check = commands.add_parser(
+        "check", help="build in memory, write nothing, and report problems readers and search engines would meet",
+        description="Build the site in memory (nothing is written: no output/, no .sitegen-cache/) and report each "
+        "finding as 'path:line: level: message': broken internal links and #anchors, links to drafts, images "
+        "without alt text, heading structure, titles and descriptions for search results, Python-Markdown traps, "
+        "figures typed into prose instead of taken from data/, unused roles and stale figures. Exit status 1 on "
+        "any error (with --strict, on any warning too).")
+    check.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
+                       help="the site folder (default: the current folder)")
+    check.add_argument("--drafts", action="store_true", help="check articles marked draft: true too")
+    check.add_argument("--future", action="store_true", help="check articles dated after today too")
+    check.add_argument("--strict", action="store_true", help="exit with status 1 on warnings too")
+    return parser, {"build": build, "new": new, "serve": serve, "check": check}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +95,15 @@ def main(argv: list[str] | None = None) -> int:
         return run_build(args)
     if args.command == "new":
         return run_new(args)
+    if args.command == "check":
+        return run_check(args)
+    if args.command == "serve":
+        from .serve import run as run_serve
+
+        if not args.site.is_dir():
+            print(f"error: --site {args.site}: no such folder", file=sys.stderr)
+            return 2
+        return run_serve(args.site, args.port or 8000, args.bind, args.port is not None, args.open, args.poll, args.jobs)
     parser.print_help()
     return 2
 
@@ -133,3 +166,14 @@ def run_new(args: argparse.Namespace) -> int:
         return 1
     print(f"created {rel}")
     return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from .check import run
+    from .pipeline import today
+
+    site = args.site
+    if not site.is_dir():
+        print(f"error: --site {site}: no such folder", file=sys.stderr)
+        return 2
+    return run(site, Options(drafts=args.drafts, future=args.future, today=today()), strict=args.strict)

@@ -111,9 +111,10 @@ class Manifest:
 
     FORMAT = "sitegen-manifest-1"
 
-    def __init__(self, path: Path | None, entries: dict[str, Entry] | None = None):
+    def __init__(self, path: Path | None, entries: dict[str, Entry] | None = None, stamp: str = ""):
         self.path = path
         self.entries = entries or {}
+        self.stamp = stamp  # the sources' names, sizes and times when the output was last written
 
     @classmethod
     def load(cls, path: Path | None) -> "Manifest":
@@ -124,15 +125,16 @@ class Manifest:
             if data.get("format") != cls.FORMAT:
                 return cls(path)
             entries = {out: Entry(sig, dig, tuple(t), tuple(r)) for out, (sig, dig, t, r) in data["pages"].items()}
+            stamp = str(data.get("stamp", ""))
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return cls(path)  # corrupt or foreign: rebuild everything
-        return cls(path, entries)
+        return cls(path, entries, stamp)
 
     def save(self) -> None:
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"format": self.FORMAT,
+        data = {"format": self.FORMAT, "stamp": self.stamp,
                 "pages": {out: [e.signature, e.digest, list(e.templates), list(e.roles)] for out, e in sorted(self.entries.items())}}
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, separators=(",", ":")), "utf-8")

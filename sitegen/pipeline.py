@@ -15,15 +15,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import __version__
 from . import data as datafiles
 from .assemble import Assembled, Options, assemble
-from .deps import Entry, Fingerprints, Manifest
+from .deps import ALL, Entry, Fingerprints, Manifest
 from .errors import BuildError, Collector, Problem
 from .model import Article, Page
 from .pages import plan
 from .store import Store, article_key
+from .incremental import quick_build
 from .workers import Pool, Setup, default_jobs, parse_one, render_chunk, render_one, renderer_for
-from .write import InPlace, Staging, check_output_path, output_lock, recover
+from .write import MARKER, InPlace, Staging, check_output_path, output_lock, recover
 
 CACHE_DIR = ".sitegen-cache"
 
@@ -112,11 +114,14 @@ def discover(directory: Path, suffix: str | None = None) -> list[Path]:
     return sorted(found)
 
 
-def fingerprint(paths: SitePaths) -> dict[str, tuple[str, Path]]:
+def fingerprint(paths: SitePaths, enabled: bool = True) -> dict[str, tuple[str, Path]]:
     """static/css/site.css -> ('static/css/site.1a2b3c4d5e.css', source path): names change when content does."""
     assets = {}
     for path in discover(paths.static):
         rel = path.relative_to(paths.static).as_posix()
+        if not enabled:
+            assets[rel] = (f"static/{rel}", path)
+            continue
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
         stem, dot, suffix = rel.rpartition(".")
         name = f"{stem}.{digest}.{suffix}" if dot and "/" not in suffix else f"{rel}.{digest}"
@@ -162,8 +167,13 @@ class Session:
         check_output_path(self.paths.root, self.paths.out)
         self.store = Store(self.paths.cache / "store.sqlite" if cache else None)
         manifest_name = hashlib.blake2b(str(self.paths.out).encode(), digest_size=8).hexdigest()
-        self.manifest = Manifest.load(self.paths.cache / "manifests" / f"{manifest_name}.json" if cache else None)
-        self._files: dict[str, tuple[tuple[int, int], Article]] = {}  # rel -> (mtime_ns, size), article
+        keep_manifest = cache and not in_place  # the preview's folder is temporary: its record lives in memory
+        self.manifest = Manifest.load(self.paths.cache / "manifests" / f"{manifest_name}.json" if keep_manifest else None)
+        self.files: dict[str, tuple[tuple[int, int], Article]] = {}  # rel -> (mtime_ns, size), article
+        self._data: dict[str, tuple[bytes, object, list[Problem]]] = {}  # data file -> (bytes, parsed, problems)
+        self.site_base_path = "/"
+        self.state: tuple[Assembled, dict[str, Page]] | None = None  # the last good build, for the preview's fast path
+        self.asset_names: dict[str, str] = {}
 
     def close(self) -> None:
         self.store.close()
@@ -171,15 +181,8 @@ class Session:
     # -- 1-3. load and assemble ------------------------------------------------------------------------------
     def load(self, pool: Pool, result: Result, progress: Progress) -> Assembled:
         problems = Collector()
-        site_text = read_text(self.paths.data / "site.yaml", "data/site.yaml", problems)
-        roles_text = read_text(self.paths.data / "roles.yaml", "data/roles.yaml", problems)
-        site = roles = None
-        if site_text is not None:
-            site, found = datafiles.parse_site(site_text, base_url=self.options.base_url)
-            problems.extend(found)
-        if roles_text is not None:
-            roles, found = datafiles.parse_roles(roles_text)
-            problems.extend(found)
+        site = self.data_file("data/site.yaml", lambda t: datafiles.parse_site(t, base_url=self.options.base_url), problems)
+        roles = self.data_file("data/roles.yaml", datafiles.parse_roles, problems)
 
         articles: list[Article] = []
         wanted: dict[str, tuple[str, bytes, tuple[int, int]]] = {}  # key -> (rel, bytes, stat)
@@ -191,7 +194,7 @@ class Session:
             except FileNotFoundError:
                 continue  # deleted while we looked
             stamp = (st.st_mtime_ns, st.st_size)
-            known = self._files.get(rel)
+            known = self.files.get(rel)
             if known is not None and known[0] == stamp:
                 files[rel] = known
                 articles.append(known[1])
@@ -227,7 +230,7 @@ class Session:
                 converted.clear()
         self.store.put_many(converted)
         result.converted = len(tasks)
-        self._files = files
+        self.files = files
 
         if site is None or roles is None:
             problems.raise_if_any()
@@ -239,17 +242,61 @@ class Session:
         assert assembled is not None
         return assembled
 
+    def data_file(self, rel: str, parse, problems: Collector):
+        """A data file parsed and validated, or None; parsed again only when its bytes changed."""
+        raw = read_bytes(self.paths.root / rel, rel, problems)
+        if raw is None:
+            return None
+        known = self._data.get(rel)
+        if known is None or known[0] != raw:
+            inner = Collector()
+            text = decode(raw, rel, inner)
+            parsed, found = parse(text) if text is not None else (None, [])
+            known = (raw, parsed, inner.problems + list(found))
+            self._data[rel] = known
+        problems.extend(known[2])
+        return known[1]
+
     # -- the whole build -------------------------------------------------------------------------------------
-    def build(self) -> Result:
+    def build(self, changed: set[str] | None = None) -> Result:
+        """Build; `changed` (absolute paths from a watcher) is a hint only: every source is still checked."""
         started = time.perf_counter()
         with output_lock(self.paths.out):
             if not self.in_place:
                 recover(self.paths.out)  # a build killed earlier may have left output/ set aside: put it back first
-            return self._build(started)
+            try:
+                return self._build(started, changed)
+            except BaseException:
+                self.state = None  # what is on disk may now differ from the plan: next time, check everything
+                raise
 
-    def _build(self, started: float) -> Result:
+    def sources_stamp(self) -> str:
+        """Names, sizes and modification times of every source, with the options: equal stamps, equal output."""
+        h = hashlib.blake2b(repr((__version__, self.options, str(self.paths.out))).encode(), digest_size=16)
+        for folder in (self.paths.content, self.paths.data, self.paths.templates, self.paths.static):
+            for root, dirs, files in os.walk(folder):
+                dirs.sort()
+                for name in sorted(files):
+                    st = os.stat(os.path.join(root, name))
+                    h.update(f"{root}/{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        return h.hexdigest()
+
+    def _build(self, started: float, changed: set[str] | None = None) -> Result:
         paths = self.paths
         result = Result(0, 0, 0.0, paths.out)
+        if changed is not None and self.in_place:
+            quick = quick_build(self, changed, result, started)
+            if quick is not None:
+                return quick
+        stamp = self.sources_stamp() if not self.in_place else ""
+        if stamp and stamp == self.manifest.stamp and (paths.out / MARKER).is_file():
+            # nothing changed since the output was written: leave it exactly as it is
+            result.pages = sum(1 for o in self.manifest.entries if not o.startswith("static/"))
+            result.static_files = len(discover(paths.static))
+            result.cache_hits = len(discover(paths.content, ".md"))
+            result.stages["check"] = time.perf_counter() - started
+            result.seconds = time.perf_counter() - started
+            return result
         progress = Progress(started, self.progress)
         pool = Pool(self.jobs)
         clock = time.perf_counter()
@@ -263,8 +310,9 @@ class Session:
         try:
             # 1-3. discover, load and validate, assemble: every problem is reported before anything is written
             assembled = self.load(pool, result, progress)
+            self.site_base_path = assembled.site.base_path
             lap("load")
-            assets = fingerprint(paths)
+            assets = fingerprint(paths, self.options.fingerprint)
             asset_names = {k: v[0] for k, v in assets.items()}
 
             # 4. plan every page; 5. decide which must render: those whose recorded inputs changed
@@ -283,38 +331,65 @@ class Session:
             lap("plan")
 
             # 6. render what changed; write only files whose bytes changed
-            writer = InPlace(paths.out) if self.in_place else Staging(paths.out)
-            try:
-                entries, written = self._render(assembled, asset_names, todo, fps, pool, writer, result, progress)
-                for output, entry in reuse.items():
-                    writer.keep(output)
-                    entries[output] = entry
-                lap("render")
-                for output_rel, source in assets.values():
-                    writer.copy(output_rel, source)
-                writer.write(".nojekyll", b"")  # GitHub Pages: serve the files as they are, no Jekyll
-                removed = writer.commit(keep=set(entries) | {o for o, _ in assets.values()} | {".nojekyll"})
-            except BaseException:
-                writer.discard()
-                raise
-            lap("write")
+            self.asset_names = asset_names
+            entries, written, removed = self.render_and_write(assembled, todo, fps, pool=pool, progress=progress,
+                                                              reuse=reuse, assets=assets)
+            lap("render")
         finally:
             pool.close()
             progress.done()
 
+        self.state = (assembled, {p.output: p for p in pages}) if self.in_place else None
         self.manifest.entries = entries
+        self.manifest.stamp = stamp
         self.manifest.save()
         if not self.in_place:
-            self.store.prune({a.key for _, a in self._files.values()})
+            self.store.prune({a.key for _, a in self.files.values()})
         result.pages, result.static_files = len(pages), len(assets)
         result.rendered, result.written, result.removed = len(todo), tuple(written), tuple(removed)
         result.seconds = time.perf_counter() - started
         return result
 
-    def _render(self, assembled: Assembled, assets: dict[str, str], todo: list[Page], fps: Fingerprints, pool: Pool,
-                writer, result: Result, progress: Progress) -> tuple[dict[str, Entry], list[str]]:
-        setup = Setup(ident=f"{id(self)}-{time.perf_counter_ns()}", site=assembled.site, roles=assembled.roles,
-                      templates_dir=str(self.paths.templates), assets=assets, store=str(self.store.path))
+    def render_and_write(self, assembled: Assembled, todo: list[Page], fps: Fingerprints, *, pool: Pool | None = None,
+                         progress: Progress | None = None, reuse: dict[str, Entry] | None = None,
+                         assets: dict[str, tuple[str, Path]] | None = None,
+                         prune: bool = True) -> tuple[dict[str, Entry], list[str], list[str]]:
+        """Render `todo`, keep `reuse` as it is, copy `assets`; swap the result in (or, in the preview, rename each
+        changed file into place). Returns the new entries, the files whose bytes changed and those removed."""
+        writer = InPlace(self.paths.out) if self.in_place else Staging(self.paths.out)
+        try:
+            entries, written = self._render(assembled, todo, fps, pool or Pool(1), writer,
+                                            progress or Progress(0, False))
+            for output, entry in (reuse or {}).items():
+                writer.keep(output)
+                entries[output] = entry
+            if assets is not None:
+                for output_rel, source in assets.values():
+                    if writer.copy(output_rel, source):
+                        written.append(output_rel)
+                writer.write(".nojekyll", b"")  # GitHub Pages: serve the files as they are, no Jekyll
+            keep = set(entries) | {o for o, _ in (assets or {}).values()} | {".nojekyll"} if prune else None
+            removed = writer.commit(keep=keep)
+        except BaseException:
+            writer.discard()
+            raise
+        return entries, written, removed
+
+    def _setup_ident(self, fps: Fingerprints) -> str:
+        """Equal while site, roles, assets and templates are: a worker then keeps its compiled templates."""
+        stamps = []
+        for root, dirs, files in os.walk(self.paths.templates):
+            dirs.sort()
+            for name in sorted(files):
+                st = os.stat(os.path.join(root, name))
+                stamps.append((root, name, st.st_mtime_ns, st.st_size))
+        return hashlib.blake2b(repr((fps.base, fps.roles.get(ALL), stamps, str(self.store.path))).encode(),
+                               digest_size=16).hexdigest()
+
+    def _render(self, assembled: Assembled, todo: list[Page], fps: Fingerprints, pool: Pool,
+                writer, progress: Progress) -> tuple[dict[str, Entry], list[str]]:
+        setup = Setup(ident=self._setup_ident(fps), site=assembled.site, roles=assembled.roles,
+                      templates_dir=str(self.paths.templates), assets=self.asset_names, store=str(self.store.path))
         by_output = {p.output: p for p in todo}
         if pool.wanted(len(todo)):
             size = max(8, min(64, len(todo) // (pool.jobs * 8) or 1))

@@ -115,9 +115,12 @@ class Staging:
         """The file is unchanged: take it from the current output (a hard link: no copy, same mtime)."""
         _link_or_copy(self.out / rel, self._target(rel))
 
-    def copy(self, rel: str, source: Path) -> None:
+    def copy(self, rel: str, source: Path) -> bool:
+        """Copy a static file; True when its bytes differ from the current output's."""
         current = self.out / rel
-        _link_or_copy(current if current.is_file() else source, self._target(rel))  # fingerprinted: same name, same bytes
+        same = _same_file(current, source)
+        _link_or_copy(current if same else source, self._target(rel))
+        return not same
 
     def commit(self, keep: set[str] | None = None) -> list[str]:
         """Swap the staging directory in. Returns nothing removed: the whole old site goes."""
@@ -138,6 +141,14 @@ class Staging:
 
     def discard(self) -> None:
         _remove(self.dir)
+
+
+def _same_file(current: Path, source: Path) -> bool:
+    """Whether the output already holds these bytes (static files are small: compare them)."""
+    try:
+        return current.stat().st_size == source.stat().st_size and current.read_bytes() == source.read_bytes()
+    except OSError:
+        return False
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -175,17 +186,22 @@ class InPlace:
     def keep(self, rel: str) -> None:
         pass
 
-    def copy(self, rel: str, source: Path) -> None:
-        if not (self.out / rel).is_file():  # fingerprinted: an existing name has these bytes already
-            temp, _ = self._temp(rel)
-            shutil.copyfile(source, temp)
+    def copy(self, rel: str, source: Path) -> bool:
+        if _same_file(self.out / rel, source):
+            return False
+        temp, _ = self._temp(rel)
+        shutil.copyfile(source, temp)
+        return True
 
-    def commit(self, keep: set[str]) -> list[str]:
-        """Rename every new file into place, then delete files the site no longer has. Returns those removed."""
+    def commit(self, keep: set[str] | None) -> list[str]:
+        """Rename every new file into place, then delete files the site no longer has (unless `keep` is None).
+        Returns those removed."""
         for temp, target in self._pending:
             os.replace(temp, target)
         self._pending.clear()
-        removed = []
+        removed: list[str] = []
+        if keep is None:
+            return removed
         for root, dirs, files in os.walk(self.out, topdown=False):
             for name in files:
                 rel = os.path.relpath(os.path.join(root, name), self.out).replace(os.sep, "/")

@@ -1,0 +1,364 @@
+"""`python build.py serve`: preview with live reload.
+
+The livereload package carries the reload to the browser (its livereload.js client and WebSocket handler, served
+by tornado, which it depends on). Everything else is ours, because the package alone drops reloads inside a
+3-second window, polls the disk and rebuilds once per changed file: watchdog watches the sources, bursts of events
+become one rebuild, one build runs at a time (a save during a build causes exactly one more), the build is
+incremental (pipeline.Session), and we push the reload ourselves after every build that changed something. A
+CSS-only change is pushed as a live stylesheet swap. A failed build keeps the last good pages and shows its
+problems in an overlay on every page. Only files under the preview folder are served.
+"""
+
+from __future__ import annotations
+
+import errno
+import html
+import mimetypes
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+import webbrowser
+from pathlib import Path
+from urllib.parse import unquote
+
+from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
+from tornado import ioloop, web
+from tornado.httpserver import HTTPServer
+from watchdog.events import FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from .assemble import Options
+from .errors import BuildError
+from .pipeline import Result, Session, today
+
+QUIET = 0.03  # seconds without a new event before a burst counts as finished
+MAX_WAIT = 0.5  # ... but never wait longer than this after the first event
+WATCHED = ("content", "data", "templates", "static")
+OVERLAY_ID = "sitegen-problems"
+
+
+# -- the browser side -------------------------------------------------------------------------------------------
+
+class ReloadSocket(LiveReloadHandler):
+    """livereload's WebSocket handler, but only for pages of this preview (a page elsewhere cannot connect)."""
+
+    allowed_origins: frozenset[str] = frozenset()
+
+    def check_origin(self, origin: str) -> bool:
+        return origin in self.allowed_origins
+
+
+def push_reload(path: str, live_css: bool) -> None:
+    """Send livereload's 'reload' command to every connected page (run on the IOLoop's thread)."""
+    message = {"command": "reload", "path": path, "liveCSS": live_css, "liveImg": True}
+    for waiter in list(LiveReloadHandler.waiters):
+        try:
+            waiter.write_message(message)
+        except Exception:  # noqa: BLE001 - a closed socket must not stop the others
+            LiveReloadHandler.waiters.discard(waiter)
+
+
+def overlay(problems: list[str]) -> str:
+    items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
+    return (f'<div id="{OVERLAY_ID}" role="alert" style="position:fixed;inset:auto 0 0 0;max-height:60vh;overflow:auto;'
+            'z-index:2147483647;margin:0;padding:1rem 1.25rem;background:#3b0d0c;color:#fff;'
+            'font:14px/1.5 ui-monospace,Menlo,Consolas,monospace;box-shadow:0 -4px 16px rgba(0,0,0,.4)">'
+            f'<strong>Build failed: the preview shows the last good pages.</strong><ul style="margin:.5rem 0 0;padding-left:1.25rem">'
+            f"{items}</ul></div>")
+
+
+class SiteHandler(web.RequestHandler):
+    """Serves files under the preview folder only: no '..', no encoded separators, no dotfiles, no symlinks out."""
+
+    def initialize(self, preview: "Preview") -> None:
+        self.preview = preview
+
+    def compute_etag(self):
+        return None  # always fresh: the preview changes under the browser's feet
+
+    def get(self) -> None:
+        self._serve(head=False)
+
+    def head(self) -> None:
+        self._serve(head=True)
+
+    def _serve(self, head: bool) -> None:
+        path = self.preview.resolve(self.request.path)
+        if isinstance(path, int):
+            return self._error(path)
+        if path.is_dir():
+            if not self.request.path.endswith("/"):
+                return self.redirect(self.request.path + "/", permanent=False)
+            path = path / "index.html"
+            if not path.is_file():
+                return self._error(404)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return self._error(404)
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if kind == "text/html":
+            data = self.preview.inject(data)
+        self.set_header("Content-Type", kind + ("; charset=utf-8" if kind.startswith("text/") or kind.endswith("xml") else ""))
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        if not head:
+            self.write(data)
+
+    def _error(self, status: int) -> None:
+        self.set_status(status)
+        self.set_header("Cache-Control", "no-store")
+        page = self.preview.out / "404.html"
+        if status == 404 and page.is_file():
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.write(self.preview.inject(page.read_bytes()))
+        else:
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.write(f"{status} {'Forbidden' if status == 403 else 'Not Found'}\n")
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish(f"{status_code}\n")
+
+
+# -- the server side --------------------------------------------------------------------------------------------
+
+class Preview:
+    """One preview: a folder of built pages, the server that shows them and the builder that refreshes them."""
+
+    def __init__(self, site: Path, port: int = 8000, bind: str = "127.0.0.1", port_given: bool = False,
+                 poll: bool = False, jobs: int | None = None, out: Path | None = None, quiet: bool = False):
+        self.site = site.resolve()
+        self.bind = bind
+        self.poll = poll
+        self.quiet = quiet
+        self.problems: list[str] = []
+        self.sockets, self.port = bind_port(bind, port, port_given)
+        self._own_out = out is None
+        self.out = (out or Path(tempfile.mkdtemp(prefix="sitegen-preview-"))).resolve()
+        self.session: Session | None = None
+        self.jobs = jobs
+        self.loop: ioloop.IOLoop | None = None
+        self.builder = Builder(self)
+        self.observer = None
+        self.base_path = "/"
+        self.builds = 0
+        self.ready = threading.Event()
+
+    # paths ----------------------------------------------------------------------------------------------------
+    def resolve(self, raw_path: str) -> Path | int:
+        """The file for a request path, or an HTTP status (403/404) when it must not be served."""
+        lowered = raw_path.lower()
+        if "%2f" in lowered or "%5c" in lowered or "\\" in raw_path or "\0" in raw_path or "%00" in lowered:
+            return 403
+        path = unquote(raw_path)
+        if not path.startswith(self.base_path):
+            return 404
+        parts = [p for p in path[len(self.base_path):].split("/") if p]
+        if any(p in (".", "..") or p.startswith(".") for p in parts):
+            return 403 if any(p in (".", "..") for p in parts) else 404
+        target = self.out.joinpath(*parts)
+        try:
+            real = target.resolve(strict=True)
+        except (FileNotFoundError, RuntimeError, OSError):
+            return 404
+        if real != self.out and self.out not in real.parents:
+            return 403  # a symlink pointing out of the preview folder
+        return real
+
+    def inject(self, page: bytes) -> bytes:
+        """livereload's client on every HTML page, and the problems overlay while the last build failed."""
+        script = (f'<script src="/livereload.js?port={self.port}"></script>').encode()
+        extra = overlay(self.problems).encode() if self.problems else b""
+        marker = b"</body>"
+        index = page.rfind(marker)
+        if index < 0:
+            return page + extra + script
+        return page[:index] + extra + script + page[index:]
+
+    # building --------------------------------------------------------------------------------------------------
+    def options(self) -> Options:
+        base = f"http://{'127.0.0.1' if self.bind in ('127.0.0.1', '0.0.0.0', '::') else self.bind}:{self.port}/"
+        return Options(drafts=True, future=True, today=today(), base_url=base, fingerprint=False)
+
+    def build(self, changed: set[str] | None) -> Result | None:
+        started = time.perf_counter()
+        if self.session is None:
+            self.session = Session(self.site, self.out, self.options(), jobs=self.jobs, in_place=True, progress=False)
+        try:
+            result = self.session.build(changed)
+        except BuildError as exc:
+            self.problems = [str(p) for p in exc.problems]
+            for line in self.problems:
+                print(line, file=sys.stderr, flush=True)
+            print(f"build failed: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}; "
+                  "the preview keeps the last good pages", file=sys.stderr, flush=True)
+            self.announce("*", live_css=False)
+            return None
+        had_problems, self.problems = bool(self.problems), []
+        self.builds += 1
+        if not self.quiet:
+            print(f"rebuilt in {(time.perf_counter() - started) * 1000:.0f} ms: {len(result.written)} changed, "
+                  f"{len(result.removed)} removed", flush=True)
+        changed_files = list(result.written) + list(result.removed)
+        if had_problems or any(not f.endswith(".css") for f in changed_files):
+            self.announce("*", live_css=False)
+        elif changed_files:
+            for css in changed_files:
+                self.announce(self.base_path + css, live_css=True)
+        return result
+
+    def announce(self, path: str, live_css: bool) -> None:
+        if self.loop is not None:
+            self.loop.add_callback(push_reload, path, live_css)
+
+    # running ---------------------------------------------------------------------------------------------------
+    def start_watching(self) -> None:
+        self.observer = (PollingObserver(timeout=0.5) if self.poll else Observer())
+        handler = Events(self)
+        for name in WATCHED:
+            folder = self.site / name
+            if folder.is_dir():
+                self.observer.schedule(handler, str(folder), recursive=True)
+        self.observer.start()
+
+    def application(self) -> web.Application:
+        hosts = {f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}", f"http://{self.bind}:{self.port}"}
+        ReloadSocket.allowed_origins = frozenset(hosts)
+        return web.Application([
+            (r"/livereload", ReloadSocket),
+            (r"/livereload\.js", LiveReloadJSHandler),
+            (r"/.*", SiteHandler, {"preview": self}),
+        ], websocket_ping_interval=0, log_function=lambda handler: None)
+
+    def serve_forever(self, open_browser: bool = False) -> None:
+        """Build, then serve until Ctrl-C (or stop())."""
+        self.build(None)
+        if self.session is not None:
+            self.base_path = self.session.site_base_path or "/"
+        self.start_watching()
+        self.loop = ioloop.IOLoop.current()
+        server = HTTPServer(self.application(), xheaders=False)
+        server.add_sockets(self.sockets)
+        self.builder.start()
+        url = f"http://{'127.0.0.1' if self.bind in ('0.0.0.0', '::') else self.bind}:{self.port}{self.base_path}"
+        print(f"serving {self.site} at {url} (Ctrl-C to stop)", flush=True)
+        if open_browser:
+            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+        self.ready.set()
+        try:
+            self.loop.start()
+        finally:
+            server.stop()
+            self.close()
+
+    def stop(self) -> None:
+        if self.loop is not None:
+            self.loop.add_callback(self.loop.stop)
+
+    def close(self) -> None:
+        self.builder.stop()
+        if self.observer is not None:
+            self.observer.stop()
+            self.observer.join(timeout=5)
+        if self.session is not None:
+            self.session.close()
+        if self._own_out:
+            shutil.rmtree(self.out, ignore_errors=True)
+
+
+class Events(FileSystemEventHandler):
+    def __init__(self, preview: Preview):
+        self.preview = preview
+
+    def on_any_event(self, event) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        if event.is_directory and event.event_type == "modified":
+            return
+        for path in (event.src_path, getattr(event, "dest_path", "")):
+            if path:
+                self.preview.builder.notify(os.fsdecode(path))
+
+
+class Builder:
+    """One build at a time. Events that arrive together become one build; events during a build, one more."""
+
+    def __init__(self, preview: Preview):
+        self.preview = preview
+        self.pending: set[str] = set()
+        self.last_event = 0.0
+        self.cv = threading.Condition()
+        self.stopped = False
+        self.thread = threading.Thread(target=self.run, name="sitegen-builder", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def notify(self, path: str) -> None:
+        with self.cv:
+            self.pending.add(path)
+            self.last_event = time.monotonic()
+            self.cv.notify()
+
+    def stop(self) -> None:
+        with self.cv:
+            self.stopped = True
+            self.cv.notify()
+        if self.thread.is_alive() and threading.current_thread() is not self.thread:
+            self.thread.join(timeout=30)
+
+    def run(self) -> None:
+        while True:
+            with self.cv:
+                while not self.pending and not self.stopped:
+                    self.cv.wait()
+                if self.stopped:
+                    return
+                first = time.monotonic()
+                while True:  # debounce: until the burst is over
+                    now = time.monotonic()
+                    wait = min(self.last_event + QUIET - now, first + MAX_WAIT - now)
+                    if wait <= 0 or self.stopped:
+                        break
+                    self.cv.wait(wait)
+                changed, self.pending = self.pending, set()
+            try:
+                self.preview.build(changed)
+            except Exception as exc:  # noqa: BLE001 - the preview must survive anything a build throws
+                print(f"error: the rebuild crashed: {exc!r}", file=sys.stderr, flush=True)
+
+
+def bind_port(bind: str, port: int, port_given: bool) -> tuple[list[socket.socket], int]:
+    """Listening sockets on `bind`:`port`; when the default port is busy, the next free one (not for --port)."""
+    from tornado.netutil import bind_sockets
+
+    for candidate in ([port] if port_given else range(port, port + 50)):
+        try:
+            sockets = bind_sockets(candidate, address=bind, reuse_port=False)
+            return sockets, sockets[0].getsockname()[1]
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+    raise OSError(errno.EADDRINUSE, f"port {port} is in use" + ("" if port_given else f" (tried up to {port + 49})"))
+
+
+def run(site: Path, port: int, bind: str, port_given: bool, open_browser: bool, poll: bool, jobs: int | None) -> int:
+    if bind not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: serving on {bind}: other machines on the network can see the preview (drafts included)",
+              file=sys.stderr)
+    try:
+        preview = Preview(site, port=port, bind=bind, port_given=port_given, poll=poll, jobs=jobs)
+    except OSError as exc:
+        print(f"error: cannot listen on {bind}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    try:
+        preview.serve_forever(open_browser)
+    except KeyboardInterrupt:
+        print("\nstopped", flush=True)
+    return 0
