@@ -27,6 +27,7 @@ import platform
 import re
 import resource
 import shutil
+import socket
 import signal
 import statistics
 import subprocess
@@ -357,6 +358,83 @@ def scenario_template(ctx: Context) -> Measurement:
     return ctx.build()
 
 
+PREVIEW_EDITS = 5  # edits per preview scenario; the table shows their median
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def preview_latency(ctx: Context, rel: str, change: Callable[[bytes, int], bytes]) -> Measurement:
+    """Start `build.py serve` on 127.0.0.1, connect to its reload WebSocket like a browser, then time each edit
+    from the moment the file is written to the moment the reload message arrives."""
+    import asyncio
+    import json as _json
+
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    port = free_port()
+    argv = [ctx.python, str(ctx.cli.build_py), "serve", "--site", str(ctx.site), "--port", str(port)]
+    proc = subprocess.Popen(argv, env=ctx.env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    timings: list[float] = []
+    try:
+        deadline = time.monotonic() + (ctx.timeout or 600)
+        for line in proc.stdout:  # the first build, then "serving ... at URL"
+            if line.startswith("serving "):
+                break
+            if time.monotonic() > deadline:
+                raise BuildFailed("the preview did not start in time")
+        else:
+            raise BuildFailed("the preview stopped before serving")
+        threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # keep the pipe drained
+
+        async def run() -> None:
+            origin = f"http://127.0.0.1:{port}"
+            ws = await websocket_connect(HTTPRequest(f"ws://127.0.0.1:{port}/livereload", headers={"Origin": origin}))
+            await ws.write_message(_json.dumps({"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}))
+            await ws.read_message()
+            await ws.write_message(_json.dumps({"command": "info", "url": origin + "/", "plugins": {}}))
+            await asyncio.sleep(0.5)
+            for i in range(PREVIEW_EDITS + 1):  # the first edit warms the preview up and is not counted
+                started = time.perf_counter()
+                ctx.edit(rel, lambda b: change(b, i))
+                message = await asyncio.wait_for(ws.read_message(), timeout=120)
+                if message is None:
+                    raise BuildFailed("the preview closed the reload socket")
+                if i:
+                    timings.append(time.perf_counter() - started)
+                await asyncio.sleep(0.3)
+            ws.close()
+
+        asyncio.run(run())
+    finally:
+        _kill_group(proc.pid)
+        proc.wait(timeout=30)
+        ctx.restore()
+    timings.sort()
+    return Measurement(seconds=timings[len(timings) // 2], peak_mb=None,
+                       extra={"edited": rel, "latencies_ms": [round(t * 1000, 1) for t in timings]})
+
+
+def scenario_preview_article(ctx: Context) -> Measurement:
+    rel = middle_article(ctx.site)
+    return preview_latency(ctx, rel, lambda b, i: b.replace(b"\n## ", f"\nEdited by the benchmark ({i}).\n\n## ".encode(), 1))
+
+
+def scenario_preview_partial(ctx: Context) -> Measurement:
+    return preview_latency(ctx, "templates/partials/cta.html", lambda b, i: b + f"<!-- bench {i} -->\n".encode())
+
+
+def scenario_preview_data(ctx: Context) -> Measurement:
+    def change(b: bytes, i: int) -> bytes:
+        return re.sub(rb"median_base: (\d+)", lambda m: b"median_base: %d" % (int(m.group(1)) + 1000 * (i + 1)), b, count=1)
+    return preview_latency(ctx, "data/roles.yaml", change)
+
+
 @dataclass
 class Scenario:
     name: str  # key in the JSON results and for --only
@@ -378,6 +456,12 @@ SCENARIOS: list[Scenario] = [
     Scenario("one_article", "one-article rebuild", "one article's body edited, then a full CLI build", scenario_one_article),
     Scenario("template", "base template change", "a comment appended to templates/base.html, then a full CLI build",
              scenario_template),
+    Scenario("preview_article", "preview: article edit", "serve: write of one article -> reload message (median of 5)",
+             scenario_preview_article, sizes=frozenset({4000})),
+    Scenario("preview_partial", "preview: partial edit", "serve: write of templates/partials/cta.html -> reload message",
+             scenario_preview_partial, sizes=frozenset({4000})),
+    Scenario("preview_data", "preview: data edit", "serve: a salary in data/roles.yaml -> reload message",
+             scenario_preview_data, sizes=frozenset({4000})),
 ]
 
 

@@ -21,6 +21,7 @@ from .errors import BuildError, Collector, Problem
 from .formats import reading_minutes
 from .model import Article, Page
 from .store import article_key
+from .workers import Pool
 
 
 def structure(article: Article, words_per_minute: int) -> tuple:
@@ -79,6 +80,8 @@ def quick_build(session, changed: set[str], result, started: float):
         if new_roles is None or set(new_roles) != set(roles):
             return None
         changed_roles = {rid for rid in roles if new_roles[rid] != roles[rid]}
+        if any((new_roles[r].title, new_roles[r].as_of) != (roles[r].title, roles[r].as_of) for r in changed_roles):
+            return None  # a role's title and date are in the plan (its page's title, order, lastmod, the sitemap)
         roles = new_roles
 
     wpm = assembled.site.words_per_minute
@@ -133,13 +136,22 @@ def quick_build(session, changed: set[str], result, started: float):
         affected |= {o for o, e in entries.items() if templates & set(e.templates)}
     if changed_roles:
         affected |= {o for o, e in entries.items() if ALL in e.roles or changed_roles & set(e.roles)}
+        for output, page in pages.items():  # a role page holds its Role itself (not looked up, so not recorded)
+            if page.role is not None and page.role.id in changed_roles:
+                new_role = roles[page.role.id]
+                pages[output] = replace(page, role=new_role, description=new_role.summary)
+                affected.add(output)
     affected &= set(pages)
 
     assembled = replace(assembled, roles=roles)
     session.state = (assembled, pages)
     todo = [pages[o] for o in sorted(affected)]
     fps = Fingerprints(assembled.site, roles, session.paths.templates, session.asset_names)
-    new_entries, written, _removed = session.render_and_write(assembled, todo, fps, prune=False)
+    pool = Pool(session.jobs)
+    try:
+        new_entries, written, _removed = session.render_and_write(assembled, todo, fps, pool=pool, prune=False)
+    finally:
+        pool.close()
     entries.update(new_entries)
     result.pages, result.rendered, result.written = len(pages), len(todo), tuple(written)
     result.seconds = time.perf_counter() - started

@@ -24,7 +24,7 @@ from .model import Article, Page
 from .pages import plan
 from .store import Store, article_key
 from .incremental import quick_build
-from .workers import Pool, Setup, default_jobs, parse_one, render_chunk, render_one, renderer_for
+from .workers import Pool, Setup, Target, default_jobs, parse_one, render_chunk, render_range, set_render_job
 from .write import MARKER, InPlace, Staging, check_output_path, output_lock, recover
 
 CACHE_DIR = ".sitegen-cache"
@@ -388,47 +388,38 @@ class Session:
 
     def _render(self, assembled: Assembled, todo: list[Page], fps: Fingerprints, pool: Pool,
                 writer, progress: Progress) -> tuple[dict[str, Entry], list[str]]:
+        """Render in workers (or here, for a few pages); the workers write the files themselves."""
         setup = Setup(ident=self._setup_ident(fps), site=assembled.site, roles=assembled.roles,
                       templates_dir=str(self.paths.templates), assets=self.asset_names, store=str(self.store.path))
+        target = Target(str(self.paths.out), writer.stage_dir)
+        old = self.manifest.entries
+        items = [(page, old[page.output].digest if page.output in old else None) for page in todo]
         by_output = {p.output: p for p in todo}
         if pool.wanted(len(todo)):
             size = max(8, min(64, len(todo) // (pool.jobs * 8) or 1))
-            chunks = [(setup, todo[i : i + size]) for i in range(0, len(todo), size)]
-            outcomes = (r for chunk in pool.imap(render_chunk, chunks) for r in chunk)
+            pool.close()  # a fresh fork inherits this job's pages: no pickling them over
+            set_render_job((setup, target, items))
+            ranges = [(i, i + size) for i in range(0, len(items), size)]
+            outcomes = (r for chunk in pool.imap(render_range, ranges) for r in chunk)
         else:
-            renderer = renderer_for(setup)
-            outcomes = (render_one(renderer, page) for page in todo)
+            outcomes = iter(render_chunk((setup, target, items)))
         problems: list[Problem] = []
         entries: dict[str, Entry] = {}
         written: list[str] = []
-        old = self.manifest.entries
-        for done, (output, data, digest, templates, roles, problem) in enumerate(outcomes, 1):
+        for done, r in enumerate(outcomes, 1):
             progress.update(done, len(todo), "rendering")
-            if problem is not None:
-                problems.append(problem)
+            if r.temp is not None:
+                writer.adopt(r.temp, r.output)
+            if r.problem is not None:
+                problems.append(r.problem)
                 continue
-            if problems:
-                continue  # the build fails anyway: do not write, keep collecting problems
-            page = by_output[output]
-            entries[output] = Entry(fps.signature(page, templates, roles), digest, templates, roles)
-            previous = old.get(output)
-            current = self.paths.out / output
-            if (previous.digest == digest and current.is_file()) if previous is not None else _same_bytes(current, data):
-                writer.keep(output)
-            else:
-                writer.write(output, data)
-                written.append(output)
+            entries[r.output] = Entry(fps.signature(by_output[r.output], r.templates, r.roles), r.digest, r.templates, r.roles)
+            if r.changed:
+                written.append(r.output)
+        set_render_job(None)
         if problems:
             raise BuildError(problems)
         return entries, written
-
-
-def _same_bytes(path: Path, data: bytes) -> bool:
-    """Without a record of the last build (--no-cache), compare with the file itself."""
-    try:
-        return path.stat().st_size == len(data) and path.read_bytes() == data
-    except OSError:
-        return False
 
 
 def build(root: Path, out: Path | None = None, options: Options | None = None, *, jobs: int | None = None,

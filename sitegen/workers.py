@@ -6,6 +6,7 @@ compile once per process. Tasks and results are plain picklable values; the pare
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -56,23 +57,106 @@ def renderer_for(setup: Setup) -> Renderer:
     return renderer
 
 
-RenderResult = tuple[str, bytes | None, str, tuple[str, ...], tuple[str, ...], Problem | None]
+@dataclass(frozen=True)
+class Target:
+    """Where rendered pages go. `stage` set: a staging folder that will replace `out` (unchanged files are hard
+    links to their current copy). `stage` None: the preview writes each changed file beside its place in `out`
+    and the parent renames them all at commit."""
+
+    out: str
+    stage: str | None
 
 
-def render_one(renderer: Renderer, page: Page) -> RenderResult:
-    """(output path, bytes, digest, templates read, roles read, problem)."""
+@dataclass(frozen=True)
+class Rendered:
+    output: str
+    digest: str
+    templates: tuple[str, ...]
+    roles: tuple[str, ...]
+    changed: bool  # bytes differ from the current output's
+    temp: str | None  # the preview's file to rename into place at commit
+    problem: Problem | None = None
+
+
+_made_dirs: set[str] = set()
+
+
+def _makedirs(path: str) -> None:
+    if path not in _made_dirs:
+        os.makedirs(path, exist_ok=True)
+        _made_dirs.add(path)
+
+
+def _same_bytes(path: str, data: bytes) -> bool:
+    try:
+        if os.stat(path).st_size != len(data):
+            return False
+        with open(path, "rb") as fh:
+            return fh.read() == data
+    except OSError:
+        return False
+
+
+def place(target: Target, rel: str, data: bytes, digest: str, previous: str | None) -> tuple[bool, str | None]:
+    """Put a rendered page where the build's writer expects it. Returns (bytes changed, temp file to rename)."""
+    current = os.path.join(target.out, rel)
+    if previous is not None:
+        same = previous == digest and os.path.isfile(current)
+    else:
+        same = _same_bytes(current, data)  # no record of the last build (--no-cache): compare with the file
+    if target.stage is not None:
+        dest = os.path.join(target.stage, rel)
+        _makedirs(os.path.dirname(dest))
+        if same:
+            try:
+                os.link(current, dest)
+                return False, None
+            except OSError:
+                pass
+        with open(dest, "wb") as fh:
+            fh.write(data)
+        return not same, None
+    if same:
+        return False, None
+    _makedirs(os.path.dirname(current))
+    temp = os.path.join(os.path.dirname(current), f".{os.path.basename(current)}.sitegen-tmp")
+    with open(temp, "wb") as fh:
+        fh.write(data)
+    return True, temp
+
+
+def render_one(renderer: Renderer, page: Page, target: Target, previous: str | None) -> Rendered:
     try:
         data, deps = renderer.render(page, context)
     except TemplateProblem as exc:
-        return page.output, None, "", (), (), exc.problem
+        return Rendered(page.output, "", (), (), False, None, exc.problem)
     templates, roles = deps.frozen()
-    return page.output, data, hashlib.blake2b(data, digest_size=16).hexdigest(), templates, roles, None
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    changed, temp = place(target, page.output, data, digest, previous)
+    return Rendered(page.output, digest, templates, roles, changed, temp)
 
 
-def render_chunk(task: tuple[Setup, list[Page]]) -> list[RenderResult]:
-    setup, pages = task
+def render_chunk(task: tuple[Setup, Target, list[tuple[Page, str | None]]]) -> list[Rendered]:
+    setup, target, items = task
     renderer = renderer_for(setup)
-    return [render_one(renderer, page) for page in pages]
+    _made_dirs.clear()
+    return [render_one(renderer, page, target, previous) for page, previous in items]
+
+
+# The render job of the current build. Set before the pool forks, so workers inherit the pages instead of
+# receiving them pickled: a task is just a range of indexes.
+_job: tuple[Setup, Target, list[tuple[Page, str | None]]] | None = None
+
+
+def set_render_job(job: tuple[Setup, Target, list[tuple[Page, str | None]]] | None) -> None:
+    global _job
+    _job = job
+
+
+def render_range(bounds: tuple[int, int]) -> list[Rendered]:
+    assert _job is not None, "set_render_job() before the pool starts"
+    setup, target, items = _job
+    return render_chunk((setup, target, items[bounds[0] : bounds[1]]))
 
 
 class Pool:
@@ -87,6 +171,9 @@ class Pool:
 
     def imap(self, fn, tasks, chunksize: int = 1):
         if self._pool is None:
+            # Freeze what exists now out of the garbage collector's reach: otherwise each worker's first collection
+            # walks (and so copies) the parent's whole heap, which costs seconds on a large site.
+            gc.freeze()
             self._pool = multiprocessing.get_context("fork").Pool(self.jobs)
         return self._pool.imap(fn, tasks, chunksize)
 
@@ -95,6 +182,7 @@ class Pool:
             self._pool.close()
             self._pool.join()
             self._pool = None
+            gc.unfreeze()
 
 
 def default_jobs() -> int:

@@ -98,6 +98,10 @@ class Staging:
         self.dir.mkdir()
         (self.dir / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         self._made: set[str] = set()
+        self.stage_dir: str | None = str(self.dir)  # workers write pages straight into it
+
+    def adopt(self, temp: str, rel: str) -> None:
+        raise AssertionError("staged builds write in place in the staging folder")
 
     def _target(self, rel: str) -> Path:
         target = self.dir / rel
@@ -170,6 +174,10 @@ class InPlace:
         if not marker.is_file():
             marker.write_text(MARKER_TEXT, encoding="utf-8")
         self._pending: list[tuple[Path, Path]] = []
+        self.stage_dir: str | None = None  # workers write beside each file; adopt() takes their temporary files
+
+    def adopt(self, temp: str, rel: str) -> None:
+        self._pending.append((Path(temp), self.out / rel))
 
     def _temp(self, rel: str) -> tuple[Path, Path]:
         target = self.out / rel
