@@ -96,7 +96,11 @@ class Staging:
         if self.dir.exists():
             shutil.rmtree(self.dir)
         self.dir.mkdir()
-        (self.dir / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+        current = self.out / MARKER
+        if current.is_file() and current.read_text(encoding="utf-8") == MARKER_TEXT:
+            _link_or_copy(current, self.dir / MARKER)  # unchanged files keep their inode and time
+        else:
+            (self.dir / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         self._made: set[str] = set()
         self.stage_dir: str | None = str(self.dir)  # workers write pages straight into it
 
@@ -112,6 +116,13 @@ class Staging:
         return target
 
     def write(self, rel: str, data: bytes) -> None:
+        """Write a file the parent makes itself (.nojekyll): a link to the current one when the bytes are equal."""
+        current = self.out / rel
+        try:
+            if current.stat().st_size == len(data) and current.read_bytes() == data:
+                return _link_or_copy(current, self._target(rel))
+        except OSError:
+            pass
         with open(self._target(rel), "wb") as fh:
             fh.write(data)
 

@@ -1,0 +1,187 @@
+"""Speed features, tested for behaviour (the benchmark measures the speed): workers, the cache, incremental output.
+
+Timing is never asserted here; `make bench` measures it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_cli, snapshot, write_site
+
+sys.path.insert(0, str(REPO / "bench"))
+import generate  # noqa: E402  (bench/generate.py: the benchmark's corpus generator)
+
+ARTICLES = 120  # above the pool's threshold, so --jobs 2 really uses worker processes
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    site = tmp_path_factory.mktemp("corpus") / "site"
+    generate.generate(ARTICLES, site, seed=7)
+    return site
+
+
+def summary(stdout: str) -> dict[str, int]:
+    pages = re.search(r"Pages\s+(\d+) \((\d+) rendered, (\d+) changed\)", stdout)
+    articles = re.search(r"Articles\s+(\d+) \((\d+) from cache, (\d+) converted\)", stdout)
+    assert pages and articles, stdout
+    return {"pages": int(pages[1]), "rendered": int(pages[2]), "changed": int(pages[3]),
+            "articles": int(articles[1]), "cached": int(articles[2]), "converted": int(articles[3])}
+
+
+def build(site: Path, *args) -> dict[str, int]:
+    result = run_cli("--site", site, *args)
+    assert result.returncode == 0, result.stderr
+    return summary(result.stdout)
+
+
+def stats(out: Path) -> dict[str, tuple[int, int]]:
+    return {p.relative_to(out).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.rglob("*") if p.is_file()}
+
+
+def test_workers_give_the_same_bytes_as_one_process(corpus: Path, tmp_path: Path) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert run_cli("--site", corpus, "--out", one, "--jobs", "1", "--no-cache").returncode == 0
+    result = run_cli("--site", corpus, "--out", two, "--jobs", "2", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    assert summary(result.stdout)["converted"] == ARTICLES
+    assert snapshot(one) == snapshot(two)
+    assert len(list((two / "blog").iterdir())) == ARTICLES
+
+
+def test_warm_build_converts_nothing_and_matches_a_cold_build(corpus: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    import shutil
+
+    shutil.copytree(corpus, site)
+    cold = build(site)
+    assert (cold["converted"], cold["cached"]) == (ARTICLES, 0)
+    reference = snapshot(site / "output")
+    shutil.rmtree(site / "output")
+    warm = build(site)
+    assert (warm["converted"], warm["cached"]) == (0, ARTICLES)
+    assert warm["rendered"] == warm["pages"]  # empty output: every page renders, none converts
+    assert snapshot(site / "output") == reference
+
+
+def test_no_change_build_leaves_output_untouched(built: Path) -> None:
+    site = built.parent
+    before = stats(built)
+    again = build(site)
+    assert (again["rendered"], again["changed"], again["converted"]) == (0, 0, 0)
+    assert stats(built) == before  # same inodes, same modification times: nothing rewritten
+
+
+def test_an_article_edit_rewrites_only_what_shows_it(built: Path) -> None:
+    site = built.parent
+    article = site / "content/alpha-vs-beta.md"
+    article.write_text(article.read_text().replace("Footnote here.", "Footnote right here."))
+    before = stats(built)
+    result = build(site)
+    assert result["converted"] == 1 and result["changed"] == 2
+    after = stats(built)
+    changed = sorted(k for k in after if after[k] != before.get(k))
+    assert changed == ["blog/alpha-vs-beta/index.html", "feed.xml"]
+    clean = write_site(site.parent / "clean", {"content/alpha-vs-beta.md": article.read_text()})
+    assert run_cli("--site", clean, "--no-cache").returncode == 0
+    assert snapshot(clean / "output") == snapshot(built)
+
+
+def test_a_partial_edit_rerenders_the_pages_that_include_it(built: Path) -> None:
+    site = built.parent
+    partial = site / "templates/partials/related.html"
+    partial.write_text(partial.read_text() + "<!-- edited -->\n")
+    result = build(site)
+    assert result["rendered"] == 2  # the two article pages include partials/related.html
+    assert result["changed"] == 2
+
+
+def test_a_salary_edit_rerenders_the_pages_that_read_it(built: Path) -> None:
+    site = built.parent
+    roles = site / "data/roles.yaml"
+    roles.write_text(roles.read_text().replace("median_base: 220000", "median_base: 221000"))
+    result = build(site)
+    # beta-engineer's salary: the article that shows it, the role page, the roles index, the feed (full content)
+    assert result["changed"] == 4
+    out = built
+    assert "~$221K" in (out / "blog/alpha-vs-beta/index.html").read_text()
+    assert "~$221K" in (out / "roles/beta-engineer/index.html").read_text()
+    assert "~$221K" not in (out / "blog/gamma/index.html").read_text()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "foreign sqlite", "bad row"])
+def test_a_corrupt_or_foreign_cache_is_ignored_and_rebuilt(built: Path, damage: str) -> None:
+    site = built.parent
+    reference = snapshot(built)
+    store = site / ".sitegen-cache/store.sqlite"
+    if damage == "garbage":
+        for suffix in ("-wal", "-shm"):
+            Path(str(store) + suffix).unlink(missing_ok=True)
+        store.write_bytes(b"not a database at all " * 100)
+    elif damage == "foreign sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(store) + suffix).unlink(missing_ok=True)
+        db = sqlite3.connect(store)
+        db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT)")
+        db.execute("INSERT INTO meta VALUES ('format', 'somebody-else-9')")
+        db.commit()
+        db.close()
+    else:
+        db = sqlite3.connect(store)
+        db.execute("UPDATE articles SET record = x'00ff00ff'")
+        db.commit()
+        db.close()
+    (site / ".sitegen-cache/manifests").exists() and [p.unlink() for p in (site / ".sitegen-cache/manifests").iterdir()]
+    import shutil
+
+    shutil.rmtree(built)
+    result = build(site)
+    assert result["converted"] == 2 and result["cached"] == 0
+    assert snapshot(built) == reference
+    again = build(site)  # and the rebuilt cache works
+    assert again["converted"] == 0
+
+
+def test_no_cache_neither_reads_nor_writes_the_cache(site: Path) -> None:
+    result = build(site, "--no-cache")
+    assert result["converted"] == 2
+    assert not (site / ".sitegen-cache").exists()
+
+
+def test_jobs_must_be_positive(site: Path) -> None:
+    result = run_cli("--site", site, "--jobs", "0")
+    assert (result.returncode, result.stderr) == (2, "error: --jobs 0: give a number of processes, 1 or more\n")
+
+
+def test_progress_bar_only_on_a_terminal_after_two_seconds(monkeypatch, capsys) -> None:
+    import time
+
+    from sitegen.pipeline import Progress
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    Progress(time.perf_counter(), True).update(5, 10, "rendering")
+    assert capsys.readouterr().err == ""  # too early
+    bar = Progress(time.perf_counter() - 3, True)
+    bar.update(5, 10, "rendering")
+    assert capsys.readouterr().err == "\rrendering  [###############...............] 5/10"
+    bar.done()
+    assert capsys.readouterr().err == "\r\033[K"
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    Progress(time.perf_counter() - 3, True).update(5, 10, "rendering")
+    assert capsys.readouterr().err == ""
+
+
+def test_summary_table_is_printed(site: Path) -> None:
+    result = run_cli("--site", site)
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines[1:4]] == ["Pages", "Static", "Articles"]
+    assert any(line.strip().startswith("render") for line in lines)
+    quiet = run_cli("--site", site, "-q")
+    assert len(quiet.stdout.splitlines()) == 1
