@@ -71,7 +71,7 @@ def test_every_question_section_is_there_in_order(page) -> None:
 
 def test_page_furniture(page) -> None:
     assert len(page.cssselect("h1")) == 1
-    assert text_of(page.cssselect("h1")[0]) == "AI Engineer vs ML Engineer: Which Role Is Right for Your Team?"
+    assert text_of(page.cssselect("h1")[0]) == "AI Engineer vs ML Engineer: Which Is Right for Your Team?"
     meta = text_of(page.cssselect(".article__meta")[0])
     assert re.fullmatch(r"Hiring June 5, 2026 \d+ min read", meta), meta
     assert page.get("lang") == "en"

@@ -1,0 +1,293 @@
+"""`python build.py check`: build the site in memory, write nothing, and report what readers and search engines would
+trip over, one finding a line: `path:line: level: message`.
+
+It runs the build's own stages (Session.load: discover, parse, validate, assemble; pages.plan; the Renderer), with
+the article store in a temporary file and no build record, then analyses each page as it is rendered and keeps
+only its findings and its ids (for #anchors), so memory stays bounded. Page analysis is in checks_html.py, the
+Markdown source scans in checks_source.py; this module adds the site-wide findings (titles and descriptions,
+unused roles, stale figures) and prints the report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from . import checks_html, workers, yamlutil
+from .assemble import Options, alias_url
+from .checks_html import ERROR, WARNING, PageReport, Shared
+from .errors import BuildError, Problem
+from .model import Article, Page, Role
+from .pages import article_url, plan
+from .pipeline import Progress, Result, Session, fingerprint
+from .workers import Pool, Setup, renderer_for
+
+DEFAULTS = {"stale_after_days": 365, "title_length": (15, 60), "description_length": (50, 160)}
+ROLE_COMPONENTS = ("salary", "postings", "salary_gap", "responsibilities", "skills", "salary_table")
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    path: str
+    line: int
+    level: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.level}: {self.message}"
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+    pages: int
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.level == ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.level == WARNING)
+
+
+class Findings:
+    """Findings as they come. One found in a template or data file on many pages is reported once, with the first
+    page it was seen on and how many more."""
+
+    def __init__(self) -> None:
+        self.direct: set[Finding] = set()
+        self.shared: dict[Finding, list] = {}  # finding -> [first page, pages, last page]
+
+    def add(self, path: str, line: int, level: str, message: str, page: str | None = None) -> None:
+        finding = Finding(path, max(1, line), level, message)
+        if page is None:
+            self.direct.add(finding)
+        elif finding in self.shared:
+            seen = self.shared[finding]
+            if seen[2] != page:  # pages arrive one after the other: count each once
+                seen[1] += 1
+                seen[2] = page
+        else:
+            self.shared[finding] = ["/" + page, 1, page]
+
+    def sorted(self, base_path: str = "/") -> list[Finding]:
+        out = set(self.direct)
+        for f, (first, count, _last) in self.shared.items():
+            first = base_path + first[1:]
+            more = f" and {count - 1} more page{'s' if count > 2 else ''}" if count > 1 else ""
+            out.add(Finding(f.path, f.line, f.level, f"{f.message} (on {first}{more})"))
+        return sorted(out)
+
+
+# -- settings ----------------------------------------------------------------------------------------------------
+def settings(root: Path) -> tuple[dict, list[Finding]]:
+    """The optional `check:` settings of data/site.yaml (already validated by the schema), with defaults."""
+    try:
+        data, lines = yamlutil.load((root / "data" / "site.yaml").read_text("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, yamlutil.YamlSyntaxError):
+        return dict(DEFAULTS), []
+    given = (data or {}).get("check") or {}
+    values = {**DEFAULTS, **{k: (tuple(v) if isinstance(v, list) else v) for k, v in given.items()}}
+    problems = []
+    for name in ("title_length", "description_length"):
+        low, high = values[name]
+        if low > high:
+            line = lines.get(("check", name), 1)
+            problems.append(Finding("data/site.yaml", line, ERROR, f"check.{name}: the minimum {low} is above the maximum {high}"))
+            values[name] = DEFAULTS[name]
+    return values, problems
+
+
+def data_links(root: Path) -> dict[str, tuple[str, int]]:
+    """Text values of data/site.yaml (navigation and organisation URLs, the call to action's link ...) -> their line,
+    so that a broken link a template takes from there is reported there."""
+    try:
+        data, lines = yamlutil.load((root / "data" / "site.yaml").read_text("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, yamlutil.YamlSyntaxError):
+        return {}
+    found: dict[str, tuple[str, int]] = {}
+
+    def walk(value, path: tuple) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, path + (key,))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, path + (index,))
+        elif isinstance(value, str) and path[:1] != ("check",):
+            found.setdefault(value, ("data/site.yaml", lines.get(path, 1)))
+
+    walk(data, ())
+    return found
+
+
+# -- site-wide findings -------------------------------------------------------------------------------------------
+def _length(found: Findings, article: Article, name: str, value: str, bounds: tuple[int, int]) -> None:
+    low, high = bounds
+    n = len(value)
+    if n > high:
+        found.add(article.path, article.line_of(name), WARNING,
+                  f"{name} is too long for search results: {n} characters (at most {high})")
+    elif n < low:
+        found.add(article.path, article.line_of(name), WARNING,
+                  f"{name} is too short for search results: {n} characters (at least {low})")
+
+
+def article_findings(found: Findings, articles: tuple[Article, ...], config: dict) -> None:
+    """Titles and descriptions: length for search results, and the same text on two articles."""
+    seen: dict[tuple[str, str], str] = {}
+    for article in sorted(articles, key=lambda a: a.path):
+        _length(found, article, "title", article.title, config["title_length"])
+        _length(found, article, "description", article.description, config["description_length"])
+        for name, level in (("title", ERROR), ("description", WARNING)):
+            key = (name, " ".join(getattr(article, name).casefold().split()))
+            if key in seen:
+                found.add(article.path, article.line_of(name), level, f"duplicate {name}: {seen[key]} has the same {name}")
+            else:
+                seen[key] = article.path
+
+
+def role_findings(found: Findings, roles: dict[str, Role], every_article: list[Article], today: dt.date,
+                  stale_after_days: int) -> None:
+    """Roles no article uses (drafts and scheduled articles count), and figures older than the configured age."""
+    used: set[str] = set()
+    for article in every_article:
+        used.update(article.roles)
+        for c in article.converted.components:
+            if c.name in ROLE_COMPONENTS:
+                used.update(c.args)
+            elif c.name == "role" and c.args:
+                used.add(c.args[0])
+    for role in roles.values():
+        if role.id not in used:
+            found.add("data/roles.yaml", role.line, WARNING,
+                      f"role '{role.id}' is not used by any article (no roles: list or component names it)")
+        age = (today - role.as_of).days
+        if age > stale_after_days:
+            found.add("data/roles.yaml", role.line, WARNING,
+                      f"role '{role.id}': figures as of {role.as_of.isoformat()} are {age} days old "
+                      f"(more than {stale_after_days}); update salary, job_postings and as_of")
+
+
+# -- rendering and analysing every page ----------------------------------------------------------------------------
+# What the worker processes need, set before they fork so that each inherits it (a task is just a range of pages)
+_shared: Shared | None = None
+_job: tuple[Setup, list[Page]] | None = None
+
+
+def _check_range(bounds: tuple[int, int]) -> list[PageReport]:
+    assert _shared is not None and _job is not None
+    setup, pages = _job
+    renderer = renderer_for(setup)
+    return [checks_html.analyse(_shared, renderer, page) for page in pages[bounds[0] : bounds[1]]]
+
+
+def check_site(root: Path, options: Options, jobs: int | None = None) -> Report:
+    """Check the site at `root` without writing anything. Raises BuildError for problems in the sources."""
+    global _shared, _job
+    checks_html._template_text.clear()
+    # Session wants an output folder to refuse unsafe ones; check writes none, so it gets one that does not exist
+    nowhere = Path(tempfile.gettempdir()) / f"sitegen-check-{os.getpid()}-{time.time_ns()}"
+    session = Session(root, nowhere, options, jobs=jobs, cache=False, progress=False)
+    pool = Pool(session.jobs)
+    setup: Setup | None = None
+    try:
+        assembled = session.load(pool, Result(0, 0, 0.0, nowhere), Progress(time.perf_counter(), False))
+        pool.close()
+        site, roles = assembled.site, assembled.roles
+        config, found_settings = settings(session.paths.root)
+        pages = plan(assembled)
+        assets = {k: v[0] for k, v in fingerprint(session.paths).items()}
+        loaded = session.files if hasattr(session, "files") else session._files  # type: ignore[attr-defined]
+        every_article = [article for _stamp, article in loaded.values()]  # drafts and future ones too
+
+        urls = {p.url for p in pages} | {p.output for p in pages} | set(assets.values()) | {".nojekyll"}
+        index = {p.output: p.url for p in pages}
+        aliases = {}
+        for article in assembled.articles:
+            for alias in article.aliases:
+                aliases[alias_url(alias)] = article_url(article)
+        hidden = {}
+        shown = {a.path for a in assembled.articles}
+        for article in every_article:
+            if article.path in shown:
+                continue
+            why = (("a draft", f"{article.path} has draft: true") if article.draft
+                   else ("an unpublished article", f"{article.path} is dated {article.date.isoformat()}"))
+            for address in [article_url(article), article_url(article) + "index.html"] + [alias_url(x) for x in article.aliases]:
+                hidden.setdefault(address, why)
+        _shared = Shared(session.paths.root, site.base_url, site.base_path, urls, index, hidden, aliases,
+                         data_links(session.paths.root), roles, str(session.paths.templates))
+
+        found = Findings()
+        for f in found_settings:
+            found.add(f.path, f.line, f.level, f.message)
+        article_findings(found, assembled.articles, config)
+        role_findings(found, roles, every_article, options.today, config["stale_after_days"])
+
+        setup = Setup(ident=f"check-{id(session)}-{time.perf_counter_ns()}", site=site, roles=roles,
+                      templates_dir=str(session.paths.templates), assets=assets, store=str(session.store.path))
+        _job = (setup, pages)
+        pool = Pool(session.jobs)  # forks at its first task, after _shared and _job are set
+        if pool.wanted(len(pages)):
+            size = max(8, min(64, len(pages) // (pool.jobs * 8) or 1))
+            ranges = [(i, min(i + size, len(pages))) for i in range(0, len(pages), size)]
+            reports = (r for chunk in pool.imap(_check_range, ranges) for r in chunk)
+        else:
+            renderer = renderer_for(setup)
+            reports = (checks_html.analyse(_shared, renderer, page) for page in pages)
+
+        problems: list[Problem] = []
+        ids: dict[str, str] = {}
+        pending = []
+        for report in reports:
+            if report.problem is not None:
+                problems.append(report.problem)
+                continue
+            if report.ids is not None:
+                ids[report.url] = report.ids
+            for path, line, level, message, page in report.found:
+                found.add(path, line, level, message, page)
+            pending.extend(report.pending)
+        if problems:
+            raise BuildError(problems)
+        known: dict[str, set[str]] = {}
+        for target, fragment, (path, line, level, message, page) in pending:
+            if target not in known:
+                known[target] = set(ids[target].split("\n")) if target in ids else set()
+            if fragment not in known[target]:
+                found.add(path, line, level, message, page)
+        return Report(found.sorted(site.base_path), len(pages))
+    finally:
+        _shared = _job = None
+        pool.close()
+        if setup is not None:
+            workers._renderers.pop(setup.ident, None)  # its reader points at the temporary store, deleted next
+        session.close()
+
+
+def run(root: Path, options: Options, strict: bool = False, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """The command: print the findings and a summary; 1 on any error (with --strict, on any warning), else 0."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        report = check_site(root, options)
+    except BuildError as exc:
+        for problem in exc.problems:
+            print(problem, file=err)
+        count = len(exc.problems)
+        print(f"check failed: {count} problem{'s' if count != 1 else ''} in the sources; nothing was checked", file=err)
+        return 1
+    for finding in report.findings:
+        print(finding, file=out)
+    errors, warnings = report.errors, report.warnings
+    print(f"check: {errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
+          f" in {report.pages} pages", file=out)
+    return 1 if errors or (strict and warnings) else 0
