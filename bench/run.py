@@ -102,6 +102,22 @@ def rss_bytes(pids: list[int]) -> tuple[int, int]:
     return total, count
 
 
+def pss_bytes(pids: list[int]) -> int:
+    """Summed proportional set size: a page shared by k processes counts 1/k in each (fork workers share the
+    parent's loaded site copy-on-write, which summed RSS counts once per process)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
 class TreeMonitor:
     """Samples the summed RSS of a process tree. Finding the tree means reading /proc/*/stat for every process on
     the machine (a few ms), so the tree is re-discovered every RESCAN_EVERY samples and only the known members'
@@ -114,6 +130,7 @@ class TreeMonitor:
         self.pids = [root]
         self.samples = 0
         self.peak = 0
+        self.peak_pss = 0
         self.max_processes = 0
 
     def sample(self) -> None:
@@ -122,6 +139,8 @@ class TreeMonitor:
         self.samples += 1
         rss, count = rss_bytes(self.pids)
         self.peak = max(self.peak, rss)
+        if self.samples % self.RESCAN_EVERY == 1:  # smaps_rollup costs more to read than statm
+            self.peak_pss = max(self.peak_pss, pss_bytes(self.pids))
         self.max_processes = max(self.max_processes, count)
 
 
@@ -134,6 +153,7 @@ class Measurement:
     static_files: int | None = None
     peak_mb: float | None = None  # max over the run of the summed RSS of the whole process tree
     max_single_mb: float | None = None  # the largest single process (wait4 ru_maxrss): a floor for peak_mb
+    peak_pss_mb: float | None = None  # max of the summed PSS (shared pages split between the processes sharing them)
     max_processes: int | None = None
     cli_seconds: float | None = None  # the build's own figure from its summary line
     returncode: int | None = 0
@@ -184,6 +204,7 @@ def measure(argv: list[str], env: dict[str, str] | None = None, cwd: Path | None
     stderr = err_path.read_text(encoding="utf-8", errors="replace")
     single = usage.ru_maxrss * 1024  # kilobytes on Linux: the largest process in the tree, children included
     m = Measurement(seconds=seconds, peak_mb=max(tree.peak, single) / 2**20, max_single_mb=single / 2**20,
+                    peak_pss_mb=tree.peak_pss / 2**20 or None,
                     max_processes=tree.max_processes, returncode=proc.returncode)
     m.extra["rss_samples"] = tree.samples
     if timed_out[0]:
@@ -573,6 +594,7 @@ def summarise(name: str, label: str, n: int, samples: list[Measurement]) -> dict
     median = statistics.median(secs)
     pages = samples[-1].pages
     peaks = [s.peak_mb for s in samples if s.peak_mb is not None]
+    pss = [s.peak_pss_mb for s in samples if s.peak_pss_mb is not None]
     return {
         "n": n,
         "scenario": name,
@@ -583,6 +605,7 @@ def summarise(name: str, label: str, n: int, samples: list[Measurement]) -> dict
         "pages": pages,
         "pages_per_second": round(pages / median, 1) if pages and median > 0 else None,
         "peak_mb": round(max(peaks), 1) if peaks else None,
+        "peak_pss_mb": round(max(pss), 1) if pss else None,
         "samples": [asdict(s) for s in samples],
     }
 
@@ -649,7 +672,7 @@ def main(argv: list[str] | None = None) -> int:
         "notes": [],
         "errors": [],
     }
-    header = f"{'N':>7}  {'scenario':22} {'seconds':>9} {'pages/s':>9} {'peak MB':>9}"
+    header = f"{'N':>7}  {'scenario':22} {'seconds':>9} {'pages/s':>9} {'peak MB':>9} {'PSS MB':>8}"
     if args.repeat > 1:
         header += f"  {'min-max s':>15}"
     rows: list[str] = []
@@ -692,7 +715,7 @@ def main(argv: list[str] | None = None) -> int:
                 result = summarise(s.name, s.label, n, samples[s.name])
                 report["results"].append(result)
                 row = (f"{n:>7}  {s.label:22} {result['seconds']:>9.2f} {fmt(result['pages_per_second'], '.1f'):>9} "
-                       f"{fmt(result['peak_mb'], '.0f'):>9}")
+                       f"{fmt(result['peak_mb'], '.0f'):>9} {fmt(result['peak_pss_mb'], '.0f'):>8}")
                 if args.repeat > 1:
                     row += f"  {result['seconds_min']:>7.2f}-{result['seconds_max']:<7.2f}"
                 rows.append(row)
@@ -704,7 +727,7 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         print(row)
     print(f"\npages/s = pages the build reports / wall seconds of that build (the cold row is the headline figure); "
-          f"peak MB = summed RSS of the build's process tree.\nresults: {args.json.relative_to(REPO) if args.json.is_relative_to(REPO) else args.json}")
+          f"peak MB = summed RSS of the build's process tree; PSS MB = the same with shared pages counted once.\nresults: {args.json.relative_to(REPO) if args.json.is_relative_to(REPO) else args.json}")
     return status
 
 

@@ -16,6 +16,7 @@ import html
 import mimetypes
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -26,7 +27,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
-from tornado import ioloop, web
+from tornado import escape, ioloop, web
 from tornado.httpserver import HTTPServer
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
@@ -51,6 +52,23 @@ class ReloadSocket(LiveReloadHandler):
 
     def check_origin(self, origin: str) -> bool:
         return origin in self.allowed_origins
+
+    def prepare(self) -> None:
+        # tornado calls check_origin only for requests that look cross-origin to it: an Origin whose host:port equals
+        # the Host header (a DNS-rebound page) or a 'Sec-Fetch-Site: same-origin' header skips it. Check every one.
+        origin = self.request.headers.get("Origin")
+        if origin is not None and not self.check_origin(origin):
+            raise web.HTTPError(403)
+
+    def send_message(self, message) -> None:
+        # livereload's own catches everything with a bare except, Ctrl-C (KeyboardInterrupt) included: a Ctrl-C that
+        # arrived while a page was saying hello was swallowed and the server kept running
+        if isinstance(message, dict):
+            message = escape.json_encode(message)
+        try:
+            self.write_message(message)
+        except Exception:  # noqa: BLE001 - a closed socket: the page is gone
+            LiveReloadHandler.waiters.discard(self)
 
 
 def push_reload(path: str, live_css: bool) -> None:
@@ -78,6 +96,13 @@ class SiteHandler(web.RequestHandler):
     def initialize(self, preview: "Preview") -> None:
         self.preview = preview
 
+    def prepare(self) -> None:
+        # On loopback, only requests addressed to the preview itself: a page elsewhere whose name was re-pointed at
+        # 127.0.0.1 (DNS rebinding) must not read the drafts.
+        allowed = self.preview.allowed_hosts()
+        if allowed is not None and self.request.host.lower() not in allowed:
+            raise web.HTTPError(403)
+
     def compute_etag(self):
         return None  # always fresh: the preview changes under the browser's feet
 
@@ -93,7 +118,8 @@ class SiteHandler(web.RequestHandler):
             return self._error(path)
         if path.is_dir():
             if not self.request.path.endswith("/"):
-                return self.redirect(self.request.path + "/", permanent=False)
+                # one leading slash: '//blog' -> '//blog/' would send the browser to the host 'blog'
+                return self.redirect("/" + self.request.path.lstrip("/") + "/", permanent=False)
             path = path / "index.html"
             if not path.is_file():
                 return self._error(404)
@@ -149,6 +175,12 @@ class Preview:
         self.base_path = "/"
         self.builds = 0
         self.ready = threading.Event()
+
+    def allowed_hosts(self) -> set[str] | None:
+        """The Host headers a loopback preview answers; None (any) when bound to another address on purpose."""
+        if self.bind not in ("127.0.0.1", "localhost", "::1"):
+            return None
+        return {f"127.0.0.1:{self.port}", f"localhost:{self.port}", f"[::1]:{self.port}"}
 
     # paths ----------------------------------------------------------------------------------------------------
     def resolve(self, raw_path: str) -> Path | int:
@@ -238,23 +270,25 @@ class Preview:
 
     def serve_forever(self, open_browser: bool = False) -> None:
         """Build, then serve until Ctrl-C (or stop())."""
-        self.build(None)
-        if self.session is not None:
-            self.base_path = self.session.site_base_path or "/"
-        self.start_watching()
-        self.loop = ioloop.IOLoop.current()
-        server = HTTPServer(self.application(), xheaders=False)
-        server.add_sockets(self.sockets)
-        self.builder.start()
-        url = f"http://{'127.0.0.1' if self.bind in ('0.0.0.0', '::') else self.bind}:{self.port}{self.base_path}"
-        print(f"serving {self.site} at {url} (Ctrl-C to stop)", flush=True)
-        if open_browser:
-            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-        self.ready.set()
-        try:
+        server = None
+        try:  # Ctrl-C during the first build too must remove the preview folder
+            self.build(None)
+            if self.session is not None:
+                self.base_path = self.session.site_base_path or "/"
+            self.start_watching()
+            self.loop = ioloop.IOLoop.current()
+            server = HTTPServer(self.application(), xheaders=False)
+            server.add_sockets(self.sockets)
+            self.builder.start()
+            url = f"http://{'127.0.0.1' if self.bind in ('0.0.0.0', '::') else self.bind}:{self.port}{self.base_path}"
+            print(f"serving {self.site} at {url} (Ctrl-C to stop)", flush=True)
+            if open_browser:
+                threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+            self.ready.set()
             self.loop.start()
         finally:
-            server.stop()
+            if server is not None:
+                server.stop()
             self.close()
 
     def stop(self) -> None:
@@ -357,6 +391,10 @@ def run(site: Path, port: int, bind: str, port_given: bool, open_browser: bool, 
     except OSError as exc:
         print(f"error: cannot listen on {bind}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    def terminate(signum, frame):  # `kill`, `timeout`, a container stop: clean up as for Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
     try:
         preview.serve_forever(open_browser)
     except KeyboardInterrupt:
