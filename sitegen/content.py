@@ -29,6 +29,16 @@ def split_front_matter(text: str, path: str) -> tuple[str, str, int]:
     raise _problem(path, 1, "front matter is never closed: add a line '---' after it")
 
 
+def decode_source(raw: bytes, rel: str) -> tuple[str | None, Problem | None]:
+    """UTF-8 text (a BOM is dropped), or the problem at the line of the first byte that is not UTF-8."""
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, Problem(rel, line, f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x} cannot be decoded); "
+                                        "save it as UTF-8")
+
+
 class ArticleError(Exception):
     def __init__(self, problems: list[Problem]):
         super().__init__("\n".join(map(str, problems)))

@@ -20,6 +20,7 @@ from . import data as datafiles
 from .assemble import Assembled, Options, assemble
 from .deps import ALL, Entry, Fingerprints, Manifest
 from .errors import BuildError, Collector, Problem
+from .content import decode_source
 from .model import Article, Page
 from .pages import plan
 from .store import Store, article_key
@@ -90,12 +91,10 @@ def read_bytes(path: Path, rel: str, problems: Collector) -> bytes | None:
 
 
 def decode(raw: bytes, rel: str, problems: Collector) -> str | None:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        problems.add(rel, line, f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x} cannot be decoded); save it as UTF-8")
-        return None
+    text, problem = decode_source(raw, rel)
+    if problem is not None:
+        problems.extend([problem])
+    return text
 
 
 def read_text(path: Path, rel: str, problems: Collector) -> str | None:
@@ -185,7 +184,7 @@ class Session:
         roles = self.data_file("data/roles.yaml", datafiles.parse_roles, problems)
 
         articles: list[Article] = []
-        wanted: dict[str, tuple[str, bytes, tuple[int, int]]] = {}  # key -> (rel, bytes, stat)
+        wanted: dict[str, tuple[str, tuple[int, int]]] = {}  # key -> (rel, stat); the bytes are not kept
         files: dict[str, tuple[tuple[int, int], Article]] = {}
         for path in discover(self.paths.content, ".md"):
             rel = self.paths.rel(path)
@@ -201,20 +200,18 @@ class Session:
                 continue
             raw = read_bytes(path, rel, problems)
             if raw is not None:
-                wanted[article_key(rel, raw)] = (rel, raw, stamp)
+                wanted[article_key(rel, raw)] = (rel, stamp)
         cached = self.store.articles(list(wanted))
         result.cache_hits = len(cached)
-        tasks = []
-        for key, (rel, raw, stamp) in wanted.items():
+        tasks = []  # what to convert: a worker reads the file again, so the parent never holds every article's text
+        for key, (rel, stamp) in wanted.items():
             if key in cached:
                 files[rel] = (stamp, cached[key])
                 articles.append(cached[key])
             else:
-                text = decode(raw, rel, problems)
-                if text is not None:
-                    tasks.append((rel, text, key))
-        stamps = {key: stamp for key, (_rel, _raw, stamp) in wanted.items()}
-        del wanted
+                tasks.append((rel, str(self.paths.root / rel)))
+        stamps = {rel: stamp for rel, stamp in wanted.values()}
+        del wanted, cached
         converted = []
         outcomes = pool.imap(parse_one, tasks, chunksize=16) if pool.wanted(len(tasks)) else map(parse_one, tasks)
         for done, (rel, article, body, found) in enumerate(outcomes, 1):
@@ -223,7 +220,7 @@ class Session:
                 problems.extend(found)
                 continue
             converted.append((article, body))
-            files[rel] = (stamps[article.key], article)
+            files[rel] = (stamps[rel], article)
             articles.append(article)
             if len(converted) >= 500:
                 self.store.put_many(converted)

@@ -13,20 +13,29 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .content import ArticleError, parse_article
+from .content import ArticleError, decode_source, parse_article
 from .contexts import context
 from .errors import Problem
 from .model import Article, Body, Page, Role, Site
 from .render import Renderer, TemplateProblem
-from .store import Reader
+from .store import Reader, article_key
 
 PARALLEL_MIN = 48  # below this many tasks, a pool costs more than it saves
 
 
-def parse_one(task: tuple[str, str, str]) -> tuple[str, Article | None, Body | None, list[Problem]]:
-    rel, text, key = task
+def parse_one(task: tuple[str, str]) -> tuple[str, Article | None, Body | None, list[Problem]]:
+    """Read, decode and convert one article (site-relative path, absolute path)."""
+    rel, path = task
     try:
-        article, body = parse_article(text, rel, key)
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError:
+        return rel, None, None, [Problem(rel, 1, "file is missing")]
+    text, problem = decode_source(raw, rel)
+    if text is None:
+        return rel, None, None, [problem]
+    try:
+        article, body = parse_article(text, rel, article_key(rel, raw))
     except ArticleError as exc:
         return rel, None, None, exc.problems
     return rel, article, body, []
