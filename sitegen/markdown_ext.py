@@ -9,6 +9,7 @@ indented or fenced code block, or raw HTML stays literal text.
 from __future__ import annotations
 
 import functools
+import sys
 from dataclasses import replace
 import html
 import re
@@ -216,7 +217,9 @@ class Converter:
         headings = tuple(_flatten(self.md.toc_tokens))
         plain = TAG_RE.sub(" ", TOKEN_RE.sub(" ", qa_html + " " + html_out))
         words = len(html.unescape(plain).split())
-        calls = tuple(replace(c, block=f"<p>{c.token}</p>" in html_out) for c in state.calls if c.token not in state.literal)
+        # the literal text is needed only while converting (to restore calls in code): dropped, it saves memory
+        calls = tuple(replace(c, block=f"<p>{c.token}</p>" in html_out, source="", name=sys.intern(c.name))
+                      for c in state.calls if c.token not in state.literal)
         return Converted(calls, headings, words), Body(html_out, qa_html), list(state.problems)
 
 

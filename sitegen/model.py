@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     name: str
     detail: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Role:
     id: str
     title: str
@@ -31,13 +31,13 @@ class Role:
     url: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NavLink:
     title: str
     url: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CallToAction:
     heading: str
     text: str
@@ -45,7 +45,7 @@ class CallToAction:
     link_url: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Site:
     title: str
     description: str
@@ -63,26 +63,26 @@ class Site:
     words_per_minute: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Component:
     """A `{{ name(args) }}` call written in Markdown, found at `line` of the article."""
 
     token: str
     name: str
     args: tuple[Any, ...]
-    source: str  # the literal text, shown again if the call sits in code
+    source: str  # the literal text, shown again if the call sits in code (emptied after conversion)
     line: int
     block: bool = False  # stands alone as a paragraph (where block components must be)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Heading:
     level: int
     id: str
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Converted:
     """What Markdown conversion yields for one article besides its HTML: cacheable, independent of data and
     templates. The HTML itself (`Body`) lives in the build's store, not in memory, so 100,000 articles fit."""
@@ -92,13 +92,13 @@ class Converted:
     words: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Body:
     html: str  # with component tokens still in place
     quick_answer_html: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Article:
     path: str  # relative to the site root, e.g. content/x.md
     slug: str
@@ -123,7 +123,7 @@ class Article:
         return self.lines.get((key,), 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Page:
     """One file to write. `url` is relative to the site root ('' for the home page, 'blog/x/' for an article)."""
 
