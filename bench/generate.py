@@ -17,7 +17,6 @@ import argparse
 import datetime as dt
 import hashlib
 import json
-import os
 import random
 import shutil
 import sys

@@ -5,7 +5,6 @@ Timing is never asserted here; `make bench` measures it.
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import sys
