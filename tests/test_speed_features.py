@@ -28,7 +28,7 @@ def corpus(tmp_path_factory) -> Path:
 
 
 def summary(stdout: str) -> dict[str, int]:
-    pages = re.search(r"Pages\s+(\d+) \((\d+) rendered, (\d+) changed\)", stdout)
+    pages = re.search(r"Pages\s+(\d+) \((\d+) rendered, (\d+) files changed on disk\)", stdout)
     articles = re.search(r"Articles\s+(\d+) \((\d+) from cache, (\d+) converted\)", stdout)
     assert pages and articles, stdout
     return {"pages": int(pages[1]), "rendered": int(pages[2]), "changed": int(pages[3]),
