@@ -87,11 +87,18 @@ class Findings:
 
 
 # -- settings ----------------------------------------------------------------------------------------------------
-def settings(root: Path) -> tuple[dict, list[Finding]]:
-    """The optional `check:` settings of data/site.yaml (already validated by the schema), with defaults."""
+def site_yaml(root: Path) -> tuple[object, dict]:
+    """data/site.yaml with its lines, read once for the settings and the data links ((None, {}) if unreadable;
+    the build has already reported why)."""
     try:
-        data, lines = yamlutil.load((root / "data" / "site.yaml").read_text("utf-8-sig"))
+        return yamlutil.load((root / "data" / "site.yaml").read_text("utf-8-sig"))
     except (OSError, UnicodeDecodeError, yamlutil.YamlSyntaxError):
+        return None, {}
+
+
+def settings(data: object, lines: dict) -> tuple[dict, list[Finding]]:
+    """The optional `check:` settings of data/site.yaml (already validated by the schema), with defaults."""
+    if not isinstance(data, dict):
         return dict(DEFAULTS), []
     given = (data or {}).get("check") or {}
     values = {**DEFAULTS, **{k: (tuple(v) if isinstance(v, list) else v) for k, v in given.items()}}
@@ -105,13 +112,9 @@ def settings(root: Path) -> tuple[dict, list[Finding]]:
     return values, problems
 
 
-def data_links(root: Path) -> dict[str, tuple[str, int]]:
+def data_links(data: object, lines: dict) -> dict[str, tuple[str, int]]:
     """Text values of data/site.yaml (navigation and organisation URLs, the call to action's link ...) -> their line,
     so that a broken link a template takes from there is reported there."""
-    try:
-        data, lines = yamlutil.load((root / "data" / "site.yaml").read_text("utf-8-sig"))
-    except (OSError, UnicodeDecodeError, yamlutil.YamlSyntaxError):
-        return {}
     found: dict[str, tuple[str, int]] = {}
 
     def walk(value, path: tuple) -> None:
@@ -202,11 +205,11 @@ def check_site(root: Path, options: Options, jobs: int | None = None) -> Report:
         assembled = session.load(pool, Result(0, 0, 0.0, nowhere), Progress(time.perf_counter(), False))
         pool.close()
         site, roles = assembled.site, assembled.roles
-        config, found_settings = settings(session.paths.root)
+        site_data, site_lines = site_yaml(session.paths.root)
+        config, found_settings = settings(site_data, site_lines)
         pages = plan(assembled)
         assets = {k: v[0] for k, v in fingerprint(session.paths).items()}
-        loaded = session.files if hasattr(session, "files") else session._files  # type: ignore[attr-defined]
-        every_article = [article for _stamp, article in loaded.values()]  # drafts and future ones too
+        every_article = [article for _stamp, article in session.files.values()]  # drafts and future ones too
 
         urls = {p.url for p in pages} | {p.output for p in pages} | set(assets.values()) | {".nojekyll"}
         index = {p.output: p.url for p in pages}
@@ -224,7 +227,7 @@ def check_site(root: Path, options: Options, jobs: int | None = None) -> Report:
             for address in [article_url(article), article_url(article) + "index.html"] + [alias_url(x) for x in article.aliases]:
                 hidden.setdefault(address, why)
         _shared = Shared(session.paths.root, site.base_url, site.base_path, urls, index, hidden, aliases,
-                         data_links(session.paths.root), roles, str(session.paths.templates))
+                         data_links(site_data, site_lines), roles, str(session.paths.templates))
 
         found = Findings()
         for f in found_settings:

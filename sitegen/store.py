@@ -88,9 +88,6 @@ class Store:
                     continue
         return found
 
-    def body(self, key: str) -> Body:
-        return _body(self.db, key)
-
     def put_many(self, items: list[tuple[Article, Body]]) -> None:
         rows = [(a.key, _pack(to_record(a)), _pack([b.html, b.quick_answer_html])) for a, b in items]
         with self.db:
