@@ -119,10 +119,29 @@ class Renderer:
         self.env = make_environment(templates_dir, site.base_path, assets, RecordingEnvironment)
         self.env.on_load = lambda name: self.deps.templates.add(name)
         self.env.globals.update(site=site, roles=self.roles)
+        # Components that depend only on their arguments (a salary table of the same roles, a role's skills, the
+        # call to action) render once per renderer: their HTML and what they read (replayed into each page's Deps).
+        self._memo: dict[tuple, tuple[Markup, Deps]] = {}
 
     # -- components -------------------------------------------------------------------------------------
     def _partial(self, name: str, **context: Any) -> Markup:
         return Markup(self.env.get_template(f"partials/{name}.html").render(**context))
+
+    def _memo_partial(self, key: tuple, name: str, make_context: Callable[[], dict[str, Any]]) -> Markup:
+        """`_partial` for output that depends on `key` alone (plus the site, roles and templates this renderer
+        was made with); what it read is recorded once and added to every page that shows it."""
+        page_deps = self.deps
+        hit = self._memo.get(key)
+        if hit is None:
+            self.deps = Deps()
+            try:
+                hit = (self._partial(name, **make_context()), self.deps)
+            finally:
+                self.deps = page_deps
+            self._memo[key] = hit
+        page_deps.templates |= hit[1].templates
+        page_deps.roles |= hit[1].roles
+        return hit[0]
 
     def component(self, c: Component, article: Article, qa_html: str) -> Markup | str:
         roles = self.roles
@@ -145,15 +164,17 @@ class Renderer:
                 return formats.count(value)
             return str(value)
         if c.name == "salary_table":
-            ids = args or article.roles
-            return self._partial("salary_table", table_roles=[roles[i] for i in ids])
+            ids = tuple(args or article.roles)
+            return self._memo_partial((c.name, ids), "salary_table", lambda: {"table_roles": [roles[i] for i in ids]})
         if c.name == "quick_answer":
             return self._partial("quick_answer", answer=Markup(qa_html), article=article,
                                  answer_roles=[roles[i] for i in article.roles])
         if c.name in ("responsibilities", "skills"):
-            return self._partial("role_items", role=roles[args[0]], kind=c.name, items=getattr(roles[args[0]], c.name))
+            role = roles[args[0]]
+            return self._memo_partial((c.name, args[0]), "role_items",
+                                      lambda: {"role": role, "kind": c.name, "items": getattr(role, c.name)})
         if c.name == "cta":
-            return self._partial("cta", cta=self.site.cta)
+            return self._memo_partial(("cta",), "cta", lambda: {"cta": self.site.cta})
         raise AssertionError(c.name)  # assemble() rejected unknown names
 
     def _fill(self, html: str, article: Article, by_token: dict[str, Component], qa_html: str = "") -> str:

@@ -1,0 +1,158 @@
+"""The inline-pattern shortcut (markdown_ext._PrefilteredInline) changes speed only, never a byte of output.
+
+Two checks: the necessary-character analysis (sitegen/regexchars.py) is sound for any text Hypothesis can find,
+and whole documents convert to exactly what stock Python-Markdown gives, over a generated corpus, the real site
+and a set of inline edge cases.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown.treeprocessors import InlineProcessor
+
+from conftest import REPO
+from sitegen import markdown_ext
+from sitegen.content import split_front_matter
+from sitegen.regexchars import necessary
+
+sys.path.insert(0, str(REPO / "bench"))
+import generate  # noqa: E402  (bench/generate.py: the benchmark's corpus generator)
+
+
+def _stock_converter() -> markdown_ext.Converter:
+    """Our converter with Python-Markdown's own inline passes put back."""
+    conv = markdown_ext.Converter()
+    md = conv.md
+    for item in list(md.treeprocessors._priority):
+        fast = md.treeprocessors[item.name]
+        if isinstance(fast, markdown_ext._PrefilteredInline):
+            stock = InlineProcessor(md)
+            stock.inlinePatterns = fast.inlinePatterns
+            md.treeprocessors.register(stock, item.name, item.priority)
+    return conv
+
+
+FAST = markdown_ext.Converter()
+STOCK = _stock_converter()
+
+
+def both(text: str) -> tuple[str, str]:
+    fast = FAST.convert("x.md", text, 1, None, 1)
+    stock = STOCK.convert("x.md", text, 1, None, 1)
+    return repr(fast), repr(stock)
+
+
+def test_the_shortcut_is_installed_for_both_inline_passes():
+    kinds = {name: type(FAST.md.treeprocessors[name]) for name in ("inline", "smarty")}
+    assert kinds == {"inline": markdown_ext._PrefilteredInline, "smarty": markdown_ext._PrefilteredInline}
+    assert markdown_ext.PREFILTER
+    stock_kinds = {name: type(STOCK.md.treeprocessors[name]) for name in ("inline", "smarty")}
+    assert stock_kinds == {"inline": InlineProcessor, "smarty": InlineProcessor}
+
+
+# -- the analysis --------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("pattern, expected", [
+    (r"\[", {"["}),
+    (r"(?<!\!)\[", {"["}),
+    (r"\*|_", {"*", "_"}),
+    (r"(?i)<((?:ht|f)tps?://[^<>]*)>", {"<"}),
+    (r"(?i)x", {"x", "X"}),
+    (r"a?b", {"b"}),
+    (r"a*", None),
+    (r"[^a]", None),
+    (r"\w+@", {"@"}),
+    (r"(?=')x|y", {"x", "y"}),
+    (r"(?='q)", None),
+    (r".", None),
+    (r"[a-c]", {"a", "b", "c"}),
+    (r"[\u0000-\uffff]", None),
+])
+def test_necessary_characters(pattern, expected):
+    found = necessary(re.compile(pattern))
+    assert (set(found) if found is not None else None) == expected
+
+
+def _inline_regexes() -> list[re.Pattern]:
+    out = []
+    for name in ("inline", "smarty"):
+        for pattern in FAST.md.treeprocessors[name].inlinePatterns:
+            out.append(pattern.getCompiledRegExp())
+    return out
+
+
+INLINE_REGEXES = _inline_regexes()
+ALPHABET = st.sampled_from(list("ab zZ09_*`~'\"[]()!<>&#;:/.@-\\\n\t^=\x02\x03") + ["http://", "www.", "--", "..."])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(ALPHABET, max_size=40).map("".join))
+def test_a_pattern_never_matches_text_without_its_necessary_characters(text):
+    """Soundness: when the text lacks every necessary character, the regex finds nothing in it."""
+    for regex in INLINE_REGEXES:
+        need = necessary(regex)
+        if need is not None and need.isdisjoint(text):
+            assert regex.search(text) is None, (regex.pattern, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=30),
+       st.sampled_from([r"(?i)k", r"[a-f]x", r"(ab|cd)+", r"(?:x|y)?z", r"\d+%", r"(?i:é)", r"[ſs]"]))
+def test_analysis_is_sound_for_unicode_and_case(text, pattern):
+    regex = re.compile(pattern)
+    need = necessary(regex)
+    if need is not None and need.isdisjoint(text):
+        assert regex.search(text) is None
+
+
+# -- whole documents -----------------------------------------------------------------------------------------------
+
+EDGE_CASES = [
+    "Plain words only, nothing to match.",
+    "\"Double\" and 'single' quotes, it's the '90s, \"quoted 'nested' text\".",
+    "Dashes -- en and --- em... and ellipses. <<angles>>",
+    "*em* **strong** ***both*** _u_ __uu__ ___uuu___ a*b*c snake_case_word",
+    "`code with *stars* and 'quotes'` and ``double `tick` code`` and \\`escaped\\`",
+    "[link](/x/ \"title\") [ref][r] [short] ![img](/i.png) ![alt][r]\n\n[r]: /ref/\n[short]: /s/",
+    "Autolinks <https://example.com/a?b=c&d=e> <mailto:me@example.com> <me@example.com>",
+    "Magic https://example.com/path, www.example.org and mail someone@example.com. HTTP://UPPER.EXAMPLE",
+    "Entities &amp; &copy; &#169; &#xA9; & alone; <span class=\"x\">inline *html*</span>",
+    "Line with break  \nnext line and a footnote[^1].\n\n[^1]: The *note* with 'quotes'.",
+    "~~strike~~ and ~sub~ and a tilde ~ alone",
+    "- [ ] open task with 'quote'\n- [x] done task with `code`\n",
+    "| a | 'b' |\n|---|---|\n| *c* | \"d\" -- e |\n",
+    "Escapes: \\* \\_ \\[ \\] \\\\ and a trailing backslash \\",
+    "## Is this a 'question'? {#custom-id}\n\nAnswer with {{ salary(\"ai-engineer\") }} and `{{ literal }}`.",
+    "Nested **bold with *em* and `code` and [link](/l/) inside** end.",
+    "Unicode: café 'naïve' — “already smart” ſtrange ẞ straße",
+    "!!! note \"Admonition 'title'\"\n    Body with *em* and \"quotes\".",
+    "```python\nprint('not processed -- ...')\n```\n\nAfter the fence: 'processed'.",
+    "1. first\n2. second with <b>html</b>\n\n    indented code 'kept'\n",
+    "<div markdown=\"1\">*raw block*</div>\n\nText after.",
+    "Text with placeholder-like bytes \x02 and \x03 inside.",
+]
+
+
+@pytest.mark.parametrize("text", EDGE_CASES, ids=range(len(EDGE_CASES)))
+def test_edge_cases_convert_exactly_as_stock_markdown(text):
+    fast, stock = both(text)
+    assert fast == stock
+
+
+def test_generated_corpus_converts_exactly_as_stock_markdown(tmp_path):
+    site = tmp_path / "site"
+    generate.generate(60, site, seed=11)
+    docs = sorted((site / "content").glob("*.md"))
+    docs += sorted((REPO / "content").glob("*.md"))
+    docs += sorted((REPO / "tests" / "fixtures").rglob("*.md"))
+    assert len(docs) > 60
+    for path in docs:
+        _front, body, _line = split_front_matter(path.read_text(encoding="utf-8"), path.name)
+        fast, stock = both(body)
+        assert fast == stock, path
+
