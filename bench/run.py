@@ -314,6 +314,19 @@ class Context:
         for leftover in self.out.parent.glob(f".{self.out.name}.sitegen-*"):  # staging dirs of a killed build
             discard(leftover)
 
+    def edit(self, rel: str, change: Callable[[bytes], bytes]) -> None:
+        """Change SITE/rel in place; its original is kept in SITE/.bench-backup/ and put back by restore()."""
+        path = self.site / rel
+        backup = self.site / BACKUP_DIR / rel
+        original = path.read_bytes()
+        if not backup.exists():
+            backup.parent.mkdir(parents=True, exist_ok=True)
+            backup.write_bytes(original)
+        path.write_bytes(change(original))
+
+    def restore(self) -> None:
+        restore_backups(self.site)
+
 
 def discard(path: Path) -> None:
     """Clear a folder for the next scenario by renaming it into the trash; the run deletes the trash at its end.
@@ -327,19 +340,6 @@ def discard(path: Path) -> None:
 
 def empty_trash() -> None:
     shutil.rmtree(TRASH, ignore_errors=True)
-
-    def edit(self, rel: str, change: Callable[[bytes], bytes]) -> None:
-        """Change SITE/rel in place; its original is kept in SITE/.bench-backup/ and put back by restore()."""
-        path = self.site / rel
-        backup = self.site / BACKUP_DIR / rel
-        original = path.read_bytes()
-        if not backup.exists():
-            backup.parent.mkdir(parents=True, exist_ok=True)
-            backup.write_bytes(original)
-        path.write_bytes(change(original))
-
-    def restore(self) -> None:
-        restore_backups(self.site)
 
 
 def restore_backups(site: Path) -> list[str]:

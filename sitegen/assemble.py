@@ -69,7 +69,22 @@ def check_component(c: Component, article: Article, roles: dict[str, Role]) -> l
     return messages
 
 
-def assemble(site: Site, roles: dict[str, Role], articles: list[Article], options: Options) -> tuple[Assembled | None, list[Problem]]:
+def article_problems(article: Article, roles: dict[str, Role]) -> list[Problem]:
+    """What one article gets wrong on its own: unknown role ids, component calls that do not fit."""
+    problems = []
+    for index, role_id in enumerate(article.roles):
+        if role_id not in roles:
+            problems.append(Problem(article.path, article.lines.get(("roles", index), article.line_of("roles")),
+                                    f"roles: {_unknown_role(role_id, roles)}"))
+    for component in article.converted.components:
+        for message in check_component(component, article, roles):
+            problems.append(Problem(article.path, component.line, message))
+    return problems
+
+
+def assemble(site: Site, roles: dict[str, Role], articles: list[Article], options: Options,
+             checked: dict[str, list[Problem]] | None = None) -> tuple[Assembled | None, list[Problem]]:
+    """`checked`: article_problems() of the slim articles (content.slim), found before they were slimmed."""
     problems: list[Problem] = []
     seen: dict[str, Article] = {}
     all_slugs = {a.slug for a in articles}
@@ -80,13 +95,10 @@ def assemble(site: Site, roles: dict[str, Role], articles: list[Article], option
                                     f"slug '{article.slug}' is already used by {seen[article.slug].path}"))
         else:
             seen[article.slug] = article
-        for index, role_id in enumerate(article.roles):
-            if role_id not in roles:
-                problems.append(Problem(article.path, article.lines.get(("roles", index), article.line_of("roles")),
-                                        f"roles: {_unknown_role(role_id, roles)}"))
-        for component in article.converted.components:
-            for message in check_component(component, article, roles):
-                problems.append(Problem(article.path, component.line, message))
+        if article.complete:
+            problems.extend(article_problems(article, roles))
+        elif checked:
+            problems.extend(checked.get(article.path, ()))
         for index, alias in enumerate(article.aliases):
             key = alias_url(alias)
             line = article.lines.get(("aliases", index), article.line_of("aliases"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
+from dataclasses import replace
 
 from . import yamlutil
 from .errors import Problem
@@ -95,7 +97,24 @@ def _article(path: str, meta: dict, lines: dict, converted: Converted, key: str)
     )
 
 
-LISTED = ("roles", "related", "aliases")  # front-matter lists whose items' lines cross-reference errors cite
+LISTED = ("roles", "related", "aliases")
+CROSS_REFERENCES = ("slug", "related", "aliases")  # checked across articles, after every article is loaded
+
+
+def slim(article: Article) -> Article:
+    """The article as every other page sees it (lists, cards, related reading, feeds load theirs in full): its
+    components and headings dropped, only the lines of cross-references kept, repeated names shared. Checked on
+    its own first (assemble.article_problems); a one-shot build then holds only these, a third of the memory."""
+    intern = sys.intern
+    return replace(
+        article,
+        category=intern(article.category),
+        tags=tuple(map(intern, article.tags)),
+        roles=tuple(map(intern, article.roles)),
+        converted=Converted((), (), article.converted.words),
+        lines={k: v for k, v in article.lines.items() if k and k[0] in CROSS_REFERENCES},
+        complete=False,
+    )  # front-matter lists whose items' lines cross-reference errors cite
 
 
 FIELDS = ("path", "slug", "title", "description", "category", "tags", "roles", "draft", "faq_schema", "cta",

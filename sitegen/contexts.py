@@ -89,8 +89,8 @@ def context(renderer: Renderer, page: Page) -> dict[str, Any]:
             ctx["crumbs"] = [{"title": "Blog", "url": ""}, {"title": page.extra["heading"], "url": base}]
             ctx["json_ld"] = [breadcrumb_ld(site, ctx["crumbs"])]
     elif kind == "article":
-        art = page.article
-        assert art is not None
+        assert page.article is not None
+        art = renderer.complete(page.article)
         body, _quick = renderer.article_body(art)
         faq = faq_entries(art, str(body))
         faq_on = site.faq_schema if art.faq_schema is None else art.faq_schema

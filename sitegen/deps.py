@@ -124,7 +124,9 @@ class Manifest:
             data = json.loads(path.read_text("utf-8"))
             if data.get("format") != cls.FORMAT:
                 return cls(path)
-            entries = {out: Entry(sig, dig, tuple(t), tuple(r)) for out, (sig, dig, t, r) in data["pages"].items()}
+            names: dict = {}  # the same few template names and role ids recur on every page: share them
+            share = lambda values: tuple(names.setdefault(v, v) for v in values)  # noqa: E731
+            entries = {out: Entry(sig, dig, share(t), share(r)) for out, (sig, dig, t, r) in data["pages"].items()}
             stamp = str(data.get("stamp", ""))
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return cls(path)  # corrupt or foreign: rebuild everything

@@ -118,6 +118,9 @@ class Article:
     converted: Converted
     key: str  # digest of the source bytes (with the converter's fingerprint): the store's key for its Body
     lines: dict = field(compare=False, repr=False)  # front-matter field -> line (for cross-reference errors)
+    # False for the slim copy a one-shot build keeps (content.slim): no components or headings, and only the lines
+    # of cross-references; the article's own page loads the complete record from the store
+    complete: bool = True
 
     def line_of(self, key: str) -> int:
         return self.lines.get((key,), 1)

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from . import __version__
 from . import data as datafiles
-from .assemble import Assembled, Options, assemble
+from .assemble import Assembled, Options, article_problems, assemble
 from .deps import ALL, Entry, Fingerprints, Manifest
 from .errors import BuildError, Collector, Problem
-from .content import decode_source
+from .content import decode_source, slim
 from .model import Article, Page
 from .pages import plan
 from .store import Store, article_key
@@ -157,12 +157,15 @@ class Session:
     the pages whose inputs changed since the last one and writes only files whose bytes changed."""
 
     def __init__(self, root: Path, out: Path | None = None, options: Options | None = None, *, jobs: int | None = None,
-                 cache: bool = True, in_place: bool = False, progress: bool = True):
+                 cache: bool = True, in_place: bool = False, progress: bool = True, slim: bool = False):
         self.paths = SitePaths(root.resolve(), (out or root / "output").resolve())
         self.options = options or Options(today=today())
         self.jobs = jobs or default_jobs()
         self.in_place = in_place
         self.progress = progress
+        # one-shot builds keep slim articles (content.slim): memory for 100,000 of them; the preview and `check`
+        # keep them complete, for the fast path and the source checks
+        self.slim = slim and not in_place
         check_output_path(self.paths.root, self.paths.out)
         self.store = Store(self.paths.cache / "store.sqlite" if cache else None)
         manifest_name = hashlib.blake2b(str(self.paths.out).encode(), digest_size=8).hexdigest()
@@ -201,7 +204,18 @@ class Session:
             raw = read_bytes(path, rel, problems)
             if raw is not None:
                 wanted[article_key(rel, raw)] = (rel, stamp)
-        cached = self.store.articles(list(wanted))
+        checked: dict[str, list[Problem]] = {}
+
+        def keep(article: Article) -> Article:
+            """Check a complete article on its own, then keep it slim (when this session does and roles loaded)."""
+            if not self.slim or roles is None:
+                return article
+            found = article_problems(article, roles)
+            if found:
+                checked[article.path] = found
+            return slim(article)
+
+        cached = self.store.articles(list(wanted), each=keep)
         result.cache_hits = len(cached)
         tasks = []  # what to convert: a worker reads the file again, so the parent never holds every article's text
         for key, (rel, stamp) in wanted.items():
@@ -220,6 +234,7 @@ class Session:
                 problems.extend(found)
                 continue
             converted.append((article, body))
+            article = keep(article)
             files[rel] = (stamps[rel], article)
             articles.append(article)
             if len(converted) >= 500:
@@ -233,7 +248,7 @@ class Session:
             problems.raise_if_any()
         assert site is not None and roles is not None
         # cross-references are checked even when some articles failed, so one run reports everything
-        assembled, found = assemble(site, roles, articles, self.options)
+        assembled, found = assemble(site, roles, articles, self.options, checked)
         problems.extend(found)
         problems.raise_if_any()
         assert assembled is not None
@@ -422,7 +437,7 @@ class Session:
 def build(root: Path, out: Path | None = None, options: Options | None = None, *, jobs: int | None = None,
           cache: bool = True, progress: bool = True) -> Result:
     """Build the site at `root` into `out` (default root/output), atomically."""
-    session = Session(root, out, options, jobs=jobs, cache=cache, progress=progress)
+    session = Session(root, out, options, jobs=jobs, cache=cache, progress=progress, slim=True)
     try:
         return session.build()
     finally:

@@ -109,8 +109,10 @@ class Renderer:
     bytes and what it read (Deps)."""
 
     def __init__(self, site: Site, roles: dict[str, Role], templates_dir: str, templates_rel: str,
-                 assets: dict[str, str], bodies: Callable[[str], Body]):
+                 assets: dict[str, str], bodies: Callable[[str], Body],
+                 records: Callable[[str], Article] | None = None):
         self.site = site
+        self.records = records  # the complete Article by key, for slim ones (content.slim)
         self.templates_dir = templates_dir
         self.templates_rel = templates_rel
         self.bodies = bodies
@@ -187,8 +189,15 @@ class Renderer:
 
         return TOKEN_RE.sub(inline, BLOCK_TOKEN_RE.sub(block, html))
 
+    def complete(self, article: Article) -> Article:
+        if article.complete:
+            return article
+        assert self.records is not None, "slim articles need a renderer with the store's records"
+        return self.records(article.key)
+
     def article_body(self, article: Article) -> tuple[Markup, Markup]:
         """The article's HTML with every component filled in from data, and its quick answer."""
+        article = self.complete(article)
         body = self.bodies(article.key)
         by_token = {c.token: c for c in article.converted.components}
         qa = self._fill(body.quick_answer_html, article, by_token)

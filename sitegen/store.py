@@ -75,17 +75,18 @@ class Store:
             except FileNotFoundError:
                 pass
 
-    def articles(self, keys: list[str]) -> dict[str, Article]:
-        """The cached Articles among `keys`; a malformed row counts as a miss."""
+    def articles(self, keys: list[str], each=None) -> dict[str, Article]:
+        """The cached Articles among `keys`, each passed through `each` as it is read; a malformed row is a miss."""
         found: dict[str, Article] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
             for key, record in self.db.execute(f"SELECT key, record FROM articles WHERE key IN ({marks})", chunk):
                 try:
-                    found[key] = from_record(_unpack(record), key)
+                    article = from_record(_unpack(record), key)
                 except (ValueError, TypeError, KeyError, zlib.error):
                     continue
+                found[key] = each(article) if each is not None else article
         return found
 
     def put_many(self, items: list[tuple[Article, Body]]) -> None:
@@ -116,6 +117,12 @@ class Reader:
 
     def body(self, key: str) -> Body:
         return _body(self.db, key)
+
+    def article(self, key: str) -> Article:
+        row = self.db.execute("SELECT record FROM articles WHERE key=?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(f"article {key} is not in the store")
+        return from_record(_unpack(row[0]), key)
 
 
 def _body(db: sqlite3.Connection, key: str) -> Body:

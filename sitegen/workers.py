@@ -61,7 +61,8 @@ def renderer_for(setup: Setup) -> Renderer:
     if renderer is None:
         _renderers.clear()
         reader = Reader(Path(setup.store))
-        renderer = Renderer(setup.site, setup.roles, setup.templates_dir, "templates", setup.assets, reader.body)
+        renderer = Renderer(setup.site, setup.roles, setup.templates_dir, "templates", setup.assets, reader.body,
+                            reader.article)
         _renderers[setup.ident] = renderer
     return renderer
 
