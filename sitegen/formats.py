@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 
 from markupsafe import Markup
@@ -28,9 +29,14 @@ def count(number: int) -> str:
     return f"{int(number):,}"
 
 
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")  # not strftime's %B, which follows the process's locale
+
+
+@functools.lru_cache(maxsize=8192)  # every list page shows ten dates, and sites reuse the same few thousand
 def long_date(value: dt.date) -> str:
     """2026-06-05 -> 'June 5, 2026'."""
-    return f"{value:%B} {value.day}, {value.year}"
+    return f"{MONTHS[value.month - 1]} {value.day}, {value.year}"
 
 
 def json_ld(value) -> Markup:

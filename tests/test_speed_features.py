@@ -184,3 +184,21 @@ def test_summary_table_is_printed(site: Path) -> None:
     assert any(line.strip().startswith("render") for line in lines)
     quiet = run_cli("--site", site, "-q")
     assert len(quiet.stdout.splitlines()) == 1
+
+
+def test_problems_of_cached_articles_are_reported_as_from_a_fresh_build(built: Path) -> None:
+    """Articles from the cache are checked before the build slims them: same lines as converting them anew."""
+    site = built.parent
+    roles = site / "data/roles.yaml"
+    roles.write_text(roles.read_text().replace("  beta-engineer:", "  delta-engineer:"))
+    before = snapshot(built)
+    cached = run_cli("--site", site)
+    fresh = run_cli("--site", site, "--no-cache")
+    assert (cached.returncode, fresh.returncode) == (1, 1)
+    assert cached.stderr == fresh.stderr
+    lines = cached.stderr.splitlines()
+    assert lines[0] == ("content/alpha-vs-beta.md:7: roles: unknown role 'beta-engineer' "
+                        "(data/roles.yaml has: alpha-engineer, delta-engineer)")
+    assert "content/alpha-vs-beta.md:8: component salary(): unknown role 'beta-engineer'" in lines[1]
+    assert "Traceback" not in cached.stderr
+    assert snapshot(built) == before
