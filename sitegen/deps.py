@@ -74,6 +74,7 @@ class Fingerprints:
         self.templates_dir = templates_dir
         self._templates: dict[str, str] = {}
         self._summaries: dict[str, str] = {}
+        self._signatures: dict[tuple, tuple[Page, str]] = {}
 
     def template(self, name: str) -> str:
         if name not in self._templates:
@@ -89,6 +90,15 @@ class Fingerprints:
         return self._summaries[article.key]
 
     def signature(self, page: Page, templates: tuple[str, ...], roles: tuple[str, ...]) -> str:
+        """Computed once per page and recorded reads: planning asks with the last build's, the render's result
+        usually brings the same again."""
+        key = (page.output, templates, roles)
+        known = self._signatures.get(key)
+        if known is None or known[0] is not page:
+            known = self._signatures[key] = (page, self._signature(page, templates, roles))
+        return known[1]
+
+    def _signature(self, page: Page, templates: tuple[str, ...], roles: tuple[str, ...]) -> str:
         full, summarised = page.refs()
         return _digest(
             self.base, page.url, page.output, page.template, page.kind, page.title, page.description, page.lastmod,

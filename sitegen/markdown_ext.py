@@ -193,39 +193,55 @@ class _PrefilteredInline(InlineProcessor):
 
     def run(self, tree, ancestors=None):
         self._patterns = list(self.inlinePatterns)
-        self._searches = []
-        self._needs = []
-        for pattern in self._patterns:
+        self._searches = []  # regex search of each new-style pattern (None: legacy)
+        self._probes = []  # the search, for patterns whose necessary characters are unknown
+        self._always = 0  # bit i: pattern i is tried whatever characters the text has
+        self._by_char: dict[str, int] = {}  # character -> bits of the patterns that need it
+        for index, pattern in enumerate(self._patterns):
             compiled = pattern.getCompiledRegExp() if isinstance(pattern, _NewStylePattern) else None
+            need = necessary(compiled) if compiled is not None else None
             self._searches.append(compiled.search if compiled is not None else None)
-            self._needs.append(necessary(compiled) if compiled is not None else None)
+            self._probes.append(compiled.search if compiled is not None and need is None else None)
+            if need is None:
+                self._always |= 1 << index
+            else:
+                for char in need:
+                    self._by_char[char] = self._by_char.get(char, 0) | 1 << index
+        self._keys = frozenset(self._by_char)
         return super().run(tree, ancestors)
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
         if isinstance(data, AtomicString):
             return data
-        searches, needs, patterns = self._searches, self._needs, self._patterns
+        searches, probes, patterns = self._searches, self._probes, self._patterns
+        always, by_char, keys = self._always, self._by_char, self._keys
         apply = self._InlineProcessor__applyPattern
-        startIndex = 0
-        present = None  # the characters of `data`, computed once per version of it
         count = len(patterns)
+        startIndex = 0
+        mask = -1  # bits of the patterns that may match this version of `data` (-1: not computed yet)
         while patternIndex < count:
-            search = searches[patternIndex]
-            if search is not None:
-                need = needs[patternIndex]
-                if need is not None and startIndex == 0:
-                    if present is None:
-                        present = set(data)
-                    skip = need.isdisjoint(present)
-                else:
-                    skip = search(data, startIndex) is None
-                if skip:
+            if startIndex == 0:
+                if mask < 0:
+                    mask = always
+                    for char in keys.intersection(data):
+                        mask |= by_char[char]
+                rest = mask >> patternIndex
+                if not rest:
+                    break  # no later pattern can match
+                patternIndex += (rest & -rest).bit_length() - 1
+                probe = probes[patternIndex]
+                if probe is not None and probe(data, 0) is None:
+                    patternIndex += 1
+                    continue
+            else:  # the same pattern again, after its last match
+                search = searches[patternIndex]
+                if search is not None and search(data, startIndex) is None:
                     patternIndex += 1
                     startIndex = 0
                     continue
             data, matched, startIndex = apply(patterns[patternIndex], data, patternIndex, startIndex)
             if matched:
-                present = None
+                mask = -1
             else:
                 patternIndex += 1
         return data
