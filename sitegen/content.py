@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import sys
 from dataclasses import replace
@@ -16,6 +17,7 @@ FENCE = "---"
 SLUG_STRIP = re.compile(r"[^a-z0-9]+")
 
 
+@functools.lru_cache(maxsize=65536)  # category and tag names are slugified for every link to them
 def slugify(text: str) -> str:
     return SLUG_STRIP.sub("-", text.lower()).strip("-") or "article"
 
