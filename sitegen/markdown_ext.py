@@ -281,10 +281,16 @@ class Converter:
             extension_configs=EXTENSION_CONFIGS,
             output_format="html",
         )
+        self.toc = self.md.treeprocessors["toc"]
+        self.toc_marker = self.toc.marker
 
     def _convert(self, text: str, line_offset: int) -> str:
         self.md.reset()
         self.state.line_offset = line_offset
+        # toc looks for a paragraph that is exactly its marker ([TOC]) in every element of the tree; a marker that
+        # is not in the source cannot be in the tree (escapes and entities are still placeholders then), so the
+        # search is switched off for that text
+        self.toc.marker = self.toc_marker if self.toc_marker and self.toc_marker in text else ""
         return self.md.convert(text)
 
     def convert(self, path: str, body: str, body_line: int, quick_answer: str | None,

@@ -25,7 +25,10 @@ from .model import Article, Page
 from .pages import plan
 from .store import Store, article_key
 from .incremental import quick_build
-from .workers import Pool, Setup, Target, default_jobs, parse_one, render_chunk, render_range, set_render_job
+from .workers import (Pool, Setup, Target, convert_chunk, default_jobs, parse_one, render_chunk, render_range,
+                      set_convert_job, set_render_job)
+
+CONVERT_CHUNK = 16  # articles per task: one store transaction in the worker
 from .write import MARKER, InPlace, Staging, check_output_path, output_lock, recover
 
 CACHE_DIR = ".sitegen-cache"
@@ -226,10 +229,14 @@ class Session:
                 tasks.append((rel, str(self.paths.root / rel)))
         stamps = {rel: stamp for rel, stamp in wanted.values()}
         del wanted, cached
+        here = tasks  # converted by parse_one, checked and stored here
+        if self.slim and roles is not None and pool.wanted(len(tasks)):
+            self._convert_in_workers(pool, tasks, roles, stamps, files, articles, checked, problems, progress)
+            here = []
         converted = []
-        outcomes = pool.imap(parse_one, tasks, chunksize=16) if pool.wanted(len(tasks)) else map(parse_one, tasks)
+        outcomes = pool.imap(parse_one, here, chunksize=16) if pool.wanted(len(here)) else map(parse_one, here)
         for done, (rel, article, body, found) in enumerate(outcomes, 1):
-            progress.update(done, len(tasks), "converting")
+            progress.update(done, len(here), "converting")
             if article is None:
                 problems.extend(found)
                 continue
@@ -253,6 +260,26 @@ class Session:
         problems.raise_if_any()
         assert assembled is not None
         return assembled
+
+    def _convert_in_workers(self, pool: Pool, tasks: list[tuple[str, str]], roles, stamps, files, articles, checked,
+                            problems: Collector, progress: Progress) -> None:
+        """A one-shot build's conversion: workers convert, store and check; slim articles come back."""
+        set_convert_job((roles, str(self.store.path)))
+        pool.close()  # a fresh fork inherits the job
+        try:
+            chunks = [tasks[i : i + CONVERT_CHUNK] for i in range(0, len(tasks), CONVERT_CHUNK)]
+            outcomes = (item for chunk in pool.imap(convert_chunk, chunks) for item in chunk)
+            for done, (rel, article, found) in enumerate(outcomes, 1):
+                progress.update(done, len(tasks), "converting")
+                if article is None:
+                    problems.extend(found)
+                    continue
+                if found:
+                    checked[article.path] = found
+                files[rel] = (stamps[rel], article)
+                articles.append(article)
+        finally:
+            set_convert_job(None)
 
     def data_file(self, rel: str, parse, problems: Collector):
         """A data file parsed and validated, or None; parsed again only when its bytes changed."""

@@ -90,10 +90,7 @@ class Store:
         return found
 
     def put_many(self, items: list[tuple[Article, Body]]) -> None:
-        rows = [(a.key, _pack(to_record(a)), _pack([b.html, b.quick_answer_html])) for a, b in items]
-        with self.db:
-            self.db.execute("BEGIN")
-            self.db.executemany("INSERT OR REPLACE INTO articles VALUES (?, ?, ?)", rows)
+        _put_many(self.db, items)
 
     def prune(self, keep: set[str]) -> None:
         """Forget articles no longer in the site (edited or deleted), so the store does not grow forever."""
@@ -107,6 +104,24 @@ class Store:
         self.db.close()
         if self.temporary:
             self._discard_file()
+
+
+def _put_many(db: sqlite3.Connection, items: list[tuple[Article, Body]]) -> None:
+    rows = [(a.key, _pack(to_record(a)), _pack([b.html, b.quick_answer_html])) for a, b in items]
+    with db:
+        db.execute("BEGIN")
+        db.executemany("INSERT OR REPLACE INTO articles VALUES (?, ?, ?)", rows)
+
+
+class Writer:
+    """A conversion worker's connection to a store the build has opened (WAL: writers take turns briefly)."""
+
+    def __init__(self, path: Path):
+        self.db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA synchronous=NORMAL")
+
+    def put_many(self, items: list[tuple[Article, Body]]) -> None:
+        _put_many(self.db, items)
 
 
 class Reader:

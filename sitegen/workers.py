@@ -13,12 +13,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .content import ArticleError, decode_source, parse_article
+from .assemble import article_problems
+from .content import ArticleError, decode_source, parse_article, slim
 from .contexts import context
 from .errors import Problem
 from .model import Article, Body, Page, Role, Site
 from .render import Renderer, TemplateProblem
-from .store import Reader, article_key
+from .store import Reader, Writer, article_key
 
 PARALLEL_MIN = 48  # below this many tasks, a pool costs more than it saves
 
@@ -39,6 +40,37 @@ def parse_one(task: tuple[str, str]) -> tuple[str, Article | None, Body | None, 
     except ArticleError as exc:
         return rel, None, None, exc.problems
     return rel, article, body, []
+
+
+# The conversion job of a one-shot build (roles, store path): set before the pool forks, like the render job.
+_convert_job: tuple[dict[str, Role], str] | None = None
+_writers: dict[str, Writer] = {}
+
+
+def set_convert_job(job: tuple[dict[str, Role], str] | None) -> None:
+    global _convert_job
+    _convert_job = job
+
+
+def convert_chunk(tasks: list[tuple[str, str]]) -> list[tuple[str, Article | None, list[Problem]]]:
+    """Convert a chunk of articles in a worker, store them there, and return each one slim with its own problems
+    (assemble.article_problems): the parent then never unpickles, packs or checks a complete article."""
+    assert _convert_job is not None, "set_convert_job() before the pool starts"
+    roles, store_path = _convert_job
+    writer = _writers.get(store_path)
+    if writer is None:
+        writer = _writers[store_path] = Writer(Path(store_path))
+    out: list[tuple[str, Article | None, list[Problem]]] = []
+    done = []
+    for task in tasks:
+        rel, article, body, found = parse_one(task)
+        if article is None or body is None:
+            out.append((rel, None, found))
+            continue
+        done.append((article, body))
+        out.append((rel, slim(article), article_problems(article, roles)))
+    writer.put_many(done)
+    return out
 
 
 @dataclass(frozen=True)

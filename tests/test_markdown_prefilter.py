@@ -24,9 +24,17 @@ sys.path.insert(0, str(REPO / "bench"))
 import generate  # noqa: E402  (bench/generate.py: the benchmark's corpus generator)
 
 
+class _StockConverter(markdown_ext.Converter):
+    def _convert(self, text: str, line_offset: int) -> str:
+        self.md.reset()
+        self.state.line_offset = line_offset
+        self.toc.marker = self.toc_marker  # toc's own marker search on every text
+        return self.md.convert(text)
+
+
 def _stock_converter() -> markdown_ext.Converter:
-    """Our converter with Python-Markdown's own inline passes put back."""
-    conv = markdown_ext.Converter()
+    """Our converter with Python-Markdown's own inline passes and toc marker search put back."""
+    conv = _StockConverter()
     md = conv.md
     for item in list(md.treeprocessors._priority):
         fast = md.treeprocessors[item.name]
@@ -135,6 +143,9 @@ EDGE_CASES = [
     "1. first\n2. second with <b>html</b>\n\n    indented code 'kept'\n",
     "<div markdown=\"1\">*raw block*</div>\n\nText after.",
     "Text with placeholder-like bytes \x02 and \x03 inside.",
+    "[TOC]\n\n## First question?\n\nAnswer.\n\n## Second\n\nMore.",
+    "Escaped \\[TOC\\] and an entity &#91;TOC&#93; and code `[TOC]` and inline [TOC] text.\n\n## H?\n\nx",
+    "  [TOC]  \n\n### Deep\n\n- [TOC]\n",
 ]
 
 

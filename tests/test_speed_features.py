@@ -202,3 +202,28 @@ def test_problems_of_cached_articles_are_reported_as_from_a_fresh_build(built: P
     assert "content/alpha-vs-beta.md:8: component salary(): unknown role 'beta-engineer'" in lines[1]
     assert "Traceback" not in cached.stderr
     assert snapshot(built) == before
+
+
+def test_problems_found_in_conversion_workers_match_one_process(corpus: Path, tmp_path: Path) -> None:
+    """Workers convert, store and check articles on their own; what they report equals a one-process build."""
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(corpus, site)
+    names = sorted((site / "content").glob("*.md"))
+    first, second = names[10], names[70]
+    text = first.read_text()
+    call = re.search(r'salary\("([a-z-]+)"\)', text)
+    assert call is not None
+    first.write_text(text.replace(call.group(0), 'salary("no-such-role")', 1))
+    second.write_text(second.read_text().replace("title:", "title: [unclosed", 1))
+    one = run_cli("--site", site, "--jobs", "1", "--no-cache", "--out", tmp_path / "one")
+    two = run_cli("--site", site, "--jobs", "2", "--no-cache", "--out", tmp_path / "two")
+    assert (one.returncode, two.returncode) == (1, 1)
+    assert one.stderr == two.stderr
+    lines = two.stderr.splitlines()
+    assert len(lines) == 3 and "Traceback" not in two.stderr
+    assert lines[2] == "build failed: 2 problems; output left unchanged"
+    assert lines[0].startswith(f"content/{first.name}:") and "component salary(): unknown role 'no-such-role'" in lines[0]
+    assert lines[1].startswith(f"content/{second.name}:3: invalid YAML: ")
+    assert not (tmp_path / "two").exists()
