@@ -362,8 +362,8 @@ class Session:
             todo: list[Page] = []
             for page in pages:
                 entry = old.get(page.output)
-                if (entry is not None and fps.signature(page, entry.templates, entry.roles) == entry.signature
-                        and (paths.out / page.output).is_file()):
+                if (entry is not None and (paths.out / page.output).is_file()
+                        and fps.signature(page, entry.templates, entry.roles) == entry.signature):
                     reuse[page.output] = entry
                 else:
                     todo.append(page)
