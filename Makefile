@@ -45,7 +45,7 @@ bench: $(STAMP)
 	$(PY) bench/run.py $(ARGS)
 
 clean:
-	rm -rf output .sitegen-cache test-artifacts $(VENV) node_modules
+	rm -rf output .sitegen-cache test-artifacts .hypothesis $(VENV) node_modules
 
 # Lighthouse audit (not part of `make test`): npm's lighthouse@12.2.3 with Debian's chromium.
 tools/audit/node_modules/.bin/lighthouse: tools/audit/package.json
