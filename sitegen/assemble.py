@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from dataclasses import dataclass
 
 from .errors import Problem
@@ -140,6 +141,7 @@ def _related_all(shown: list[Article], by_slug: dict[str, Article], limit: int =
             members = groups.setdefault(key, [])
             position[key + (article.slug,)] = len(members)
             members.append(article)
+    ordinal = {a.slug: a.date.toordinal() for a in shown}
     related = {}
     for article in shown:
         if article.related:
@@ -152,6 +154,6 @@ def _related_all(shown: list[Article], by_slug: dict[str, Article], limit: int =
             for other in members[max(0, at - NEARBY) : at + NEARBY + 1]:
                 if other.slug != article.slug:
                     scores[other.slug] = scores.get(other.slug, 0) + points
-        best = sorted(scores.items(), key=lambda item: (-item[1], -by_slug[item[0]].date.toordinal(), item[0]))
-        related[article.slug] = tuple(by_slug[slug] for slug, _ in best[:limit])
+        best = heapq.nsmallest(limit, ((-points, -ordinal[slug], slug) for slug, points in scores.items()))
+        related[article.slug] = tuple(by_slug[slug] for _points, _day, slug in best)
     return related
