@@ -6,6 +6,7 @@ import datetime as dt
 import heapq
 from dataclasses import dataclass
 
+from .content import slim
 from .errors import Problem
 from .markdown_ext import BLOCK_COMPONENTS
 from .model import Article, Component, Role, Site
@@ -81,6 +82,12 @@ def article_problems(article: Article, roles: dict[str, Role]) -> list[Problem]:
         for message in check_component(component, article, roles):
             problems.append(Problem(article.path, component.line, message))
     return problems
+
+
+def checked_slim(article: Article, roles: dict[str, Role]) -> tuple[Article, list[Problem]]:
+    """A complete article's own problems, found before it is slimmed (content.slim drops what they are read from),
+    and the slim copy to keep. assemble() trusts slim articles to have been checked here."""
+    return slim(article), article_problems(article, roles)
 
 
 def assemble(site: Site, roles: dict[str, Role], articles: list[Article], options: Options,

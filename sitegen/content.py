@@ -99,7 +99,7 @@ def _article(path: str, meta: dict, lines: dict, converted: Converted, key: str)
     )
 
 
-LISTED = ("roles", "related", "aliases")
+LISTED = ("roles", "related", "aliases")  # front-matter lists whose items' lines cross-reference errors cite
 CROSS_REFERENCES = ("slug", "related", "aliases")  # checked across articles, after every article is loaded
 
 
@@ -116,7 +116,7 @@ def slim(article: Article) -> Article:
         converted=Converted((), (), article.converted.words),
         lines={k: v for k, v in article.lines.items() if k and k[0] in CROSS_REFERENCES},
         complete=False,
-    )  # front-matter lists whose items' lines cross-reference errors cite
+    )
 
 
 FIELDS = ("path", "slug", "title", "description", "category", "tags", "roles", "draft", "faq_schema", "cta",

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import data as datafiles
-from .assemble import check_component
+from .assemble import article_problems
 from .content import ArticleError, parse_article
 from .deps import ALL, Fingerprints
 from .errors import BuildError, Collector, Problem
@@ -110,9 +110,7 @@ def quick_build(session, changed: set[str], result, started: float):
         if structure(cached, wpm) != structure(old, wpm):
             session.store.put_many(stored)
             return None
-        for component in cached.converted.components:
-            for message in check_component(component, cached, roles):
-                problems.add(rel, component.line, message)
+        problems.extend(article_problems(cached, roles))  # its roles are the old ones, checked already
         swaps.append((old, cached))
         new_files[rel] = ((stamp.st_mtime_ns, stamp.st_size), cached)
     problems.raise_if_any()  # the preview keeps its state: the next build starts from the same place

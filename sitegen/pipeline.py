@@ -17,20 +17,20 @@ from pathlib import Path
 
 from . import __version__
 from . import data as datafiles
-from .assemble import Assembled, Options, article_problems, assemble
+from .assemble import Assembled, Options, assemble, checked_slim
 from .deps import ALL, Entry, Fingerprints, Manifest
 from .errors import BuildError, Collector, Problem
-from .content import decode_source, slim
+from .content import decode_source
 from .model import Article, Page
 from .pages import plan
 from .store import Store, article_key
 from .incremental import quick_build
 from .workers import (Pool, Setup, Target, convert_chunk, default_jobs, parse_one, render_chunk, render_range,
                       set_convert_job, set_render_job)
+from .write import MARKER, InPlace, Staging, check_output_path, output_lock, recover
 
 CONVERT_CHUNK = 16  # articles per task: one store transaction in the worker
 HEAVY_KINDS = frozenset({"sitemap", "feed", "roles", "role"})  # each costs 5-30 ms to render at 4,000 articles
-from .write import MARKER, InPlace, Staging, check_output_path, output_lock, recover
 
 CACHE_DIR = ".sitegen-cache"
 
@@ -214,10 +214,10 @@ class Session:
             """Check a complete article on its own, then keep it slim (when this session does and roles loaded)."""
             if not self.slim or roles is None:
                 return article
-            found = article_problems(article, roles)
+            kept, found = checked_slim(article, roles)
             if found:
                 checked[article.path] = found
-            return slim(article)
+            return kept
 
         cached = self.store.articles(list(wanted), each=keep)
         result.cache_hits = len(cached)

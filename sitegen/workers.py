@@ -13,8 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .assemble import article_problems
-from .content import ArticleError, decode_source, parse_article, slim
+from .assemble import checked_slim
+from .content import ArticleError, decode_source, parse_article
 from .contexts import context
 from .errors import Problem
 from .model import Article, Body, Page, Role, Site
@@ -68,7 +68,8 @@ def convert_chunk(tasks: list[tuple[str, str]]) -> list[tuple[str, Article | Non
             out.append((rel, None, found))
             continue
         done.append((article, body))
-        out.append((rel, slim(article), article_problems(article, roles)))
+        kept, found = checked_slim(article, roles)
+        out.append((rel, kept, found))
     writer.put_many(done)
     return out
 
