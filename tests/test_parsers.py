@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
+import re
 
+import hypothesis
+import hypothesis.strategies
 import pytest
 
 from sitegen import formats, yamlutil
 from sitegen.content import ArticleError, parse_article, split_front_matter
 from sitegen.data import parse_roles, parse_site
 from sitegen.markdown_ext import parse_call
+from sitegen.render import html_to_text
 
 ARTICLE = """---
 title: "A <b>bold</b> title"
@@ -146,3 +151,21 @@ def test_count_date_and_reading_time() -> None:
 
 def test_json_ld_cannot_close_the_script() -> None:
     assert str(formats.json_ld({"t": "</script><b>&"})) == '{"t":"\\u003c/script\\u003e\\u003cb\\u003e\\u0026"}'
+
+
+@pytest.mark.parametrize(("fragment", "text"), [
+    ("<p>Pays <strong>$150,000</strong>\n  a year.</p>", "Pays $150,000 a year."),
+    ("<p>A&nbsp;&amp;&#32;B</p>\n\n<ul>\n<li>one</li>\n<li>two</li>\n</ul>", "A & B one two"),
+    ("\t<p>\u2003wide\u3000spaces\u2028and\x1c separators</p>\r\n", "wide spaces and separators"),
+    ("", ""),
+])
+def test_html_to_text_drops_tags_and_collapses_every_kind_of_whitespace(fragment: str, text: str) -> None:
+    assert html_to_text(fragment) == text
+
+
+@hypothesis.given(hypothesis.strategies.text(alphabet=hypothesis.strategies.sampled_from(
+    list(" \t\n\r\x0b\x0c\x1c\x85\xa0\u2003\u200b\u3000<>/&;#ab&nbsp;&amp;"))))
+def test_html_to_text_matches_the_regex_definition(fragment: str) -> None:
+    # the definition it replaced: tags to spaces, entities decoded, every \s+ run to one space, trimmed
+    expected = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
+    assert html_to_text(fragment) == expected
