@@ -192,23 +192,32 @@ class _PrefilteredInline(InlineProcessor):
     """
 
     def run(self, tree, ancestors=None):
-        self._patterns = list(self.inlinePatterns)
-        self._searches = []  # regex search of each new-style pattern (None: legacy)
-        self._probes = []  # the search, for patterns whose necessary characters are unknown
-        self._always = 0  # bit i: pattern i is tried whatever characters the text has
-        self._by_char: dict[str, int] = {}  # character -> bits of the patterns that need it
-        for index, pattern in enumerate(self._patterns):
+        patterns = tuple(self.inlinePatterns)
+        if patterns != self._plan_for:  # the same patterns in every conversion (compared by identity): plan once
+            self._plan = self._make_plan(list(patterns))
+            self._plan_for = patterns
+        self._patterns, self._searches, self._probes, self._always, self._by_char, self._keys = self._plan
+        return super().run(tree, ancestors)
+
+    _plan_for: tuple = ()
+
+    @staticmethod
+    def _make_plan(patterns: list) -> tuple:
+        searches = []  # regex search of each new-style pattern (None: legacy)
+        probes = []  # the search, for patterns whose necessary characters are unknown
+        always = 0  # bit i: pattern i is tried whatever characters the text has
+        by_char: dict[str, int] = {}  # character -> bits of the patterns that need it
+        for index, pattern in enumerate(patterns):
             compiled = pattern.getCompiledRegExp() if isinstance(pattern, _NewStylePattern) else None
             need = necessary(compiled) if compiled is not None else None
-            self._searches.append(compiled.search if compiled is not None else None)
-            self._probes.append(compiled.search if compiled is not None and need is None else None)
+            searches.append(compiled.search if compiled is not None else None)
+            probes.append(compiled.search if compiled is not None and need is None else None)
             if need is None:
-                self._always |= 1 << index
+                always |= 1 << index
             else:
                 for char in need:
-                    self._by_char[char] = self._by_char.get(char, 0) | 1 << index
-        self._keys = frozenset(self._by_char)
-        return super().run(tree, ancestors)
+                    by_char[char] = by_char.get(char, 0) | 1 << index
+        return patterns, searches, probes, always, by_char, frozenset(by_char)
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
         if isinstance(data, AtomicString):

@@ -167,3 +167,15 @@ def test_generated_corpus_converts_exactly_as_stock_markdown(tmp_path):
         fast, stock = both(body)
         assert fast == stock, path
 
+
+
+def test_a_pattern_added_between_conversions_is_used():
+    # the shortcut plans its patterns once and reuses the plan while the registry holds the same patterns
+    from markdown.inlinepatterns import SimpleTagInlineProcessor
+
+    conv = markdown_ext.Converter()
+    assert "<mark>" not in conv.convert("x.md", "a ==marked== word", 1, None, 1)[1].html
+    conv.md.inlinePatterns.register(SimpleTagInlineProcessor(r"()==(.+?)==", "mark"), "mark", 65)
+    assert "<p>a <mark>marked</mark> word</p>" in conv.convert("x.md", "a ==marked== word", 1, None, 1)[1].html
+    conv.md.inlinePatterns.deregister("mark")
+    assert "<mark>" not in conv.convert("x.md", "a ==marked== word", 1, None, 1)[1].html
