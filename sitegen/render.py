@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html as htmllib
 import os
 import re
@@ -94,6 +95,29 @@ def template_problem(exc: BaseException, templates_rel: str, templates_dir: str)
     return Problem(f"{templates_rel}/{where or '?'}", line, message)
 
 
+MEMO_LIMIT = 20_000  # partials kept per renderer
+
+
+class Uncacheable(Exception):
+    """A value whose identity partial() cannot tell: the partial renders every time."""
+
+
+def identity(value: Any) -> Any:
+    """What a partial's output can depend on in `value`: equal identities render equal HTML (for one renderer's
+    site, roles and templates). An article is its key (its path and source bytes) and whether it is complete."""
+    if value is None or isinstance(value, (str, int, float, dt.date)):
+        return type(value), value  # the type too: True and 1, Markup and str render differently
+    if isinstance(value, Article):
+        return Article, value.key, value.complete
+    if isinstance(value, Role):
+        return Role, value.id
+    if isinstance(value, dict):
+        return dict, tuple((k, identity(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return type(value), tuple(identity(v) for v in value)
+    raise Uncacheable(type(value).__name__)
+
+
 class RecordingEnvironment(jinja2.Environment):
     """A Jinja environment that tells its renderer about every template loaded (cached or not)."""
 
@@ -122,13 +146,15 @@ class Renderer:
         self.env = make_environment(templates_dir, site.base_path, assets, RecordingEnvironment)
         self.env.on_load = lambda name: self.deps.templates.add(name)
         self.env.globals.update(site=site, roles=self.roles)
-        # Components that depend only on their arguments (a salary table of the same roles, a role's skills, the
-        # call to action) render once per renderer: their HTML and what they read (replayed into each page's Deps).
+        self.env.globals["partial"] = self.partial
+        # Partials that depend only on their values (a salary table of the same roles, a role's skills, the call
+        # to action, an article's card) render once per renderer: their HTML and what they read (replayed into
+        # each page's Deps). Bounded, so a site of 100,000 articles does not keep every card.
         self._memo: dict[tuple, tuple[Markup, Deps]] = {}
 
-    # -- components -------------------------------------------------------------------------------------
+    # -- partials and components --------------------------------------------------------------------------
     def _partial(self, name: str, **context: Any) -> Markup:
-        return Markup(self.env.get_template(f"partials/{name}.html").render(**context))
+        return Markup(self.env.get_template(name).render(**context))
 
     def _memo_partial(self, key: tuple, name: str, make_context: Callable[[], dict[str, Any]]) -> Markup:
         """`_partial` for output that depends on `key` alone (plus the site, roles and templates this renderer
@@ -141,10 +167,21 @@ class Renderer:
                 hit = (self._partial(name, **make_context()), self.deps)
             finally:
                 self.deps = page_deps
+            if len(self._memo) >= MEMO_LIMIT:
+                del self._memo[next(iter(self._memo))]  # the oldest
             self._memo[key] = hit
         page_deps.templates |= hit[1].templates
         page_deps.roles |= hit[1].roles
         return hit[0]
+
+    def partial(self, name: str, **values: Any) -> Markup:
+        """`{{ partial("partials/article_card.html", entry=entry) }}` in a template: the partial sees only these
+        values and the globals (site, roles, url, asset), so the same values give the same HTML, rendered once."""
+        try:
+            key = ("partial", name, identity(values))
+        except Uncacheable:
+            return self._partial(name, **values)
+        return self._memo_partial(key, name, lambda: values)
 
     def component(self, c: Component, article: Article, qa_html: str) -> Markup | str:
         roles = self.roles
@@ -168,16 +205,17 @@ class Renderer:
             return str(value)
         if c.name == "salary_table":
             ids = tuple(args or article.roles)
-            return self._memo_partial((c.name, ids), "salary_table", lambda: {"table_roles": [roles[i] for i in ids]})
+            return self._memo_partial((c.name, ids), "partials/salary_table.html",
+                                      lambda: {"table_roles": [roles[i] for i in ids]})
         if c.name == "quick_answer":
-            return self._partial("quick_answer", answer=Markup(qa_html), article=article,
+            return self._partial("partials/quick_answer.html", answer=Markup(qa_html), article=article,
                                  answer_roles=[roles[i] for i in article.roles])
         if c.name in ("responsibilities", "skills"):
             role = roles[args[0]]
-            return self._memo_partial((c.name, args[0]), "role_items",
+            return self._memo_partial((c.name, args[0]), "partials/role_items.html",
                                       lambda: {"role": role, "kind": c.name, "items": getattr(role, c.name)})
         if c.name == "cta":
-            return self._memo_partial(("cta",), "cta", lambda: {"cta": self.site.cta})
+            return self._memo_partial(("cta",), "partials/cta.html", lambda: {"cta": self.site.cta})
         raise AssertionError(c.name)  # assemble() rejected unknown names
 
     def _fill(self, html: str, article: Article, by_token: dict[str, Component], qa_html: str = "") -> str:
