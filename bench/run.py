@@ -332,14 +332,33 @@ def discard(path: Path) -> None:
     """Clear a folder for the next scenario by renaming it into the trash; the run deletes the trash at its end.
 
     Deleting tens of thousands of files just before a timed build bills the deletion to the build: on ext4
-    without a journal (this machine's disk), creating inodes for about 30 s after a mass delete is 10x slower
+    without a journal (this machine's disk), creating inodes for about 45 s after a mass delete is 8-13x slower
     while the kernel skips the recently freed ones (`recently_deleted()` in ext4's inode allocator)."""
     TRASH.mkdir(parents=True, exist_ok=True)
     os.rename(path, TRASH / f"{path.name}-{time.monotonic_ns()}")
 
 
+EMPTIED = SITES / ".trash-emptied"  # when the trash was last deleted (its modification time)
+SETTLE_SECONDS = 60  # measured: file creation is 8-13x slower for about 45 s after deleting 20,000 files
+
+
 def empty_trash() -> None:
-    shutil.rmtree(TRASH, ignore_errors=True)
+    if TRASH.exists():
+        shutil.rmtree(TRASH, ignore_errors=True)
+        os.sync()  # written back, the kernel keeps skipping the freed inodes for a minute, not six
+        EMPTIED.touch()
+
+
+def settle() -> None:
+    """Wait until the last deletion of the trash is SETTLE_SECONDS old, so it does not slow the first build."""
+    try:
+        age = time.time() - EMPTIED.stat().st_mtime
+    except FileNotFoundError:
+        return
+    if age < SETTLE_SECONDS:
+        print(f"waiting {SETTLE_SECONDS - age:.0f} s: files were deleted {age:.0f} s ago (see Deleted files in "
+              f"bench/README.md)\n", flush=True)
+        time.sleep(SETTLE_SECONDS - age)
 
 
 def restore_backups(site: Path) -> list[str]:
@@ -673,11 +692,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: `build --help` has no --jobs option yet; --jobs {args.jobs} is ignored")
     print(flush=True)
 
-    if TRASH.exists():  # an interrupted run's leftovers
-        empty_trash()
-        print("emptied the trash of an earlier run; waiting 30 s so its deletion does not slow the first build\n",
-              flush=True)
-        time.sleep(30)
+    empty_trash()  # an interrupted run's leftovers
+    settle()
     env = dict(os.environ, SOURCE_DATE_EPOCH=SOURCE_DATE_EPOCH)
     report = {
         "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
