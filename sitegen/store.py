@@ -129,14 +129,20 @@ class Reader:
 
     def __init__(self, path: Path):
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+        self._next_body: tuple[str, bytes] | None = None  # read with the record: an article page asks for both
 
     def body(self, key: str) -> Body:
+        pending, self._next_body = self._next_body, None
+        if pending is not None and pending[0] == key:
+            html, quick = _unpack(pending[1])
+            return Body(html, quick)
         return _body(self.db, key)
 
     def article(self, key: str) -> Article:
-        row = self.db.execute("SELECT record FROM articles WHERE key=?", (key,)).fetchone()
+        row = self.db.execute("SELECT record, body FROM articles WHERE key=?", (key,)).fetchone()
         if row is None:
             raise KeyError(f"article {key} is not in the store")
+        self._next_body = (key, row[1])
         return from_record(_unpack(row[0]), key)
 
 

@@ -1,4 +1,5 @@
-"""`partial()` in templates: a partial that sees only the values it is given, rendered once for equal values."""
+"""What rendering reads or renders once and reuses: `partial()` in templates (a partial that sees only the values it
+is given, rendered once for equal values) and the store reader (record and body in one query)."""
 
 from __future__ import annotations
 
@@ -94,3 +95,21 @@ def test_a_card_partial_edit_rerenders_exactly_the_pages_with_cards(tmp_path: Pa
     clean = write_site(tmp_path / "clean", {"templates/partials/article_card.html": card.read_text()})
     assert run_cli("--site", clean, "--no-cache").returncode == 0
     assert snapshot(clean / "output") == after
+
+
+def test_the_store_reader_returns_each_article_its_own_body(tmp_path: Path) -> None:
+    # an article page reads the record and the body in one query; any other order still gets the right body
+    from sitegen.model import Body
+    from sitegen.store import Reader, Store
+
+    store = Store(tmp_path / "store.sqlite")
+    store.put_many([(article(key="k1"), Body("<p>one</p>", "q1")), (article(key="k2"), Body("<p>two</p>", "q2"))])
+    reader = Reader(tmp_path / "store.sqlite")
+    assert reader.article("k1").key == "k1"
+    assert reader.body("k2") == Body("<p>two</p>", "q2")  # not the body read with k1's record
+    assert reader.body("k1") == Body("<p>one</p>", "q1")
+    reader.article("k2")
+    assert reader.body("k2") == reader.body("k2") == Body("<p>two</p>", "q2")  # once from the query, then again
+    with pytest.raises(KeyError, match="article k3 is not in the store"):
+        reader.article("k3")
+    store.close()
