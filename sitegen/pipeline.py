@@ -358,7 +358,7 @@ class Session:
             # 4. plan every page; 5. decide which must render: those whose recorded inputs changed
             pages = plan(assembled)
             fps = Fingerprints(assembled.site, assembled.roles, paths.templates, asset_names)
-            old = self.manifest.entries
+            old = self.manifest.entries if paths.out.is_dir() else {}  # no output (a fresh checkout): render all
             reuse: dict[str, Entry] = {}
             todo: list[Page] = []
             for page in pages:
