@@ -179,3 +179,49 @@ def test_a_pattern_added_between_conversions_is_used():
     assert "<p>a <mark>marked</mark> word</p>" in conv.convert("x.md", "a ==marked== word", 1, None, 1)[1].html
     conv.md.inlinePatterns.deregister("mark")
     assert "<mark>" not in conv.convert("x.md", "a ==marked== word", 1, None, 1)[1].html
+
+
+CODE_BLOCKS = '''# Code
+
+```python
+def f(x):
+    return x + 1  # one
+```
+
+```python hl_lines="1 2" linenums="3"
+a = 1
+b = "two"
+```
+
+```yaml title="roles.yaml"
+roles: [ai-engineer]
+```
+
+```nolang
+<b>not highlighted</b>
+```
+
+```python
+print("same options as the first block")
+```
+
+Inline `#!python len("x")` and `#!sql SELECT 1` and plain `code`.
+
+- In a list:
+
+    ```bash
+    make build && echo "done"
+    ```
+'''
+
+
+def test_shared_pygments_lexers_and_formatters_give_the_same_html(monkeypatch):
+    from pymdownx import highlight as hl
+
+    assert markdown_ext.SHARED_PYGMENTS
+    shared = markdown_ext.Converter().convert("x.md", CODE_BLOCKS * 2, 1, None, 1)[1].html
+    assert 'class="highlight"' in shared and "hll" in shared and "linenos" in shared and "filename" in shared
+    assert len(hl.BlockHtmlFormatter.made) >= 3  # built once per distinct options, reused for the repeats
+    for name in ("get_lexer_by_name", "BlockHtmlFormatter", "InlineHtmlFormatter"):
+        monkeypatch.setattr(hl, name, getattr(hl, name).original)  # Pygments objects built afresh for every block
+    assert markdown_ext.Converter().convert("x.md", CODE_BLOCKS * 2, 1, None, 1)[1].html == shared
