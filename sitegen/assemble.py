@@ -141,26 +141,29 @@ def _related_all(shown: list[Article], by_slug: dict[str, Article], limit: int =
     """Related reading for every article: its `related:` list when given, else the articles sharing the most roles
     (2 points each) and tags (1 point each), newest first on ties. Candidates are, for each role and tag the article
     has, the NEARBY articles either side of it in date order: exact for small sites, linear time for large ones."""
-    groups: dict[tuple[str, str], list[Article]] = {}
-    position: dict[tuple[str, str, str], int] = {}
+    groups: dict[tuple[str, str], list[str]] = {}  # role or tag -> slugs, newest first
+    position: dict[str, dict[tuple[str, str], int]] = {}  # slug -> its index in each of its groups
     for article in shown:  # newest first
+        at = position[article.slug] = {}
         for key in [("role", r) for r in article.roles] + [("tag", t) for t in article.tags]:
             members = groups.setdefault(key, [])
-            position[key + (article.slug,)] = len(members)
-            members.append(article)
+            at[key] = len(members)
+            members.append(article.slug)
     ordinal = {a.slug: a.date.toordinal() for a in shown}
     related = {}
     for article in shown:
+        slug = article.slug
         if article.related:
-            related[article.slug] = tuple(by_slug[s] for s in article.related if s in by_slug and s != article.slug)
+            related[slug] = tuple(by_slug[s] for s in article.related if s in by_slug and s != slug)
             continue
         scores: dict[str, int] = {}
+        get = scores.get
+        at = position[slug]
         for key, points in [(("role", r), 2) for r in set(article.roles)] + [(("tag", t), 1) for t in set(article.tags)]:
-            members = groups[key]
-            at = position[key + (article.slug,)]
-            for other in members[max(0, at - NEARBY) : at + NEARBY + 1]:
-                if other.slug != article.slug:
-                    scores[other.slug] = scores.get(other.slug, 0) + points
-        best = heapq.nsmallest(limit, ((-points, -ordinal[slug], slug) for slug, points in scores.items()))
-        related[article.slug] = tuple(by_slug[slug] for _points, _day, slug in best)
+            i = at[key]
+            for other in groups[key][max(0, i - NEARBY) : i + NEARBY + 1]:
+                scores[other] = get(other, 0) + points
+        scores.pop(slug, None)
+        best = heapq.nsmallest(limit, [(-points, -ordinal[other], other) for other, points in scores.items()])
+        related[slug] = tuple(by_slug[other] for _points, _day, other in best)
     return related
