@@ -9,12 +9,13 @@ Bodies (HTML) stay on disk; the build keeps only article metadata in memory.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sqlite3
 import tempfile
 import zlib
 from pathlib import Path
+
+import orjson
 
 from . import __version__
 from .content import from_record, to_record
@@ -30,11 +31,11 @@ def article_key(path: str, data: bytes) -> str:
 
 
 def _pack(value) -> bytes:
-    return zlib.compress(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), 1)
+    return zlib.compress(orjson.dumps(value), 1)  # compact UTF-8 JSON, as json.dumps(separators=(",", ":")) writes
 
 
 def _unpack(blob: bytes):
-    return json.loads(zlib.decompress(blob))
+    return orjson.loads(zlib.decompress(blob))  # a malformed value raises ValueError (orjson.JSONDecodeError)
 
 
 class Store:

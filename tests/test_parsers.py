@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import json
 import re
+import zlib
 
 import hypothesis
 import hypothesis.strategies
@@ -151,6 +152,25 @@ def test_count_date_and_reading_time() -> None:
 
 def test_json_ld_cannot_close_the_script() -> None:
     assert str(formats.json_ld({"t": "</script><b>&"})) == '{"t":"\\u003c/script\\u003e\\u003cb\\u003e\\u0026"}'
+
+
+JSON_VALUES = hypothesis.strategies.recursive(
+    hypothesis.strategies.none() | hypothesis.strategies.booleans()
+    | hypothesis.strategies.integers(-2**63, 2**63 - 1) | hypothesis.strategies.text(),
+    lambda inner: hypothesis.strategies.lists(inner, max_size=4)
+    | hypothesis.strategies.dictionaries(hypothesis.strategies.text(max_size=8), inner, max_size=4),
+    max_leaves=12)
+
+
+@hypothesis.given(JSON_VALUES)
+def test_json_ld_and_the_store_write_what_json_dumps_writes(value) -> None:
+    # orjson does the encoding; the bytes are those of compact json.dumps with UTF-8 kept as it is
+    from sitegen import store
+
+    reference = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    assert str(formats.json_ld(value)) == reference.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    assert store._unpack(store._pack(value)) == value
+    assert zlib.decompress(store._pack(value)) == reference.encode()
 
 
 @pytest.mark.parametrize(("fragment", "text"), [
