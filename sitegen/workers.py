@@ -186,7 +186,8 @@ def render_one(renderer: Renderer, page: Page, target: Target, previous: str | N
     except TemplateProblem as exc:
         return Rendered(page.output, "", (), (), False, None, exc.problem)
     templates, roles = deps.frozen()
-    digest = hashlib.sha256(data).hexdigest()[:32]  # SHA-256 runs on the CPU's SHA instructions (x86 since Zen and Ice Lake, ARMv8): twice blake2b's speed
+    # SHA-256 runs on the CPU's SHA instructions (x86 since Zen and Ice Lake, ARMv8): twice blake2b's speed
+    digest = hashlib.sha256(data).hexdigest()[:32]
     changed, temp = place(target, page.output, data, digest, previous)
     return Rendered(page.output, digest, templates, roles, changed, temp)
 
