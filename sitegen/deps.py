@@ -10,10 +10,11 @@ template include or role lookup changes a file that the page already read, so th
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import orjson
 
 from . import __version__
 from .model import Article, Page, Role, Site
@@ -131,7 +132,7 @@ class Manifest:
         if path is None or not path.is_file():
             return cls(path)
         try:
-            data = json.loads(path.read_text("utf-8"))
+            data = orjson.loads(path.read_bytes())
             if data.get("format") != cls.FORMAT:
                 return cls(path)
             names: dict = {}  # the same few template names and role ids recur on every page: share them
@@ -149,5 +150,5 @@ class Manifest:
         data = {"format": self.FORMAT, "stamp": self.stamp,
                 "pages": {out: [e.signature, e.digest, list(e.templates), list(e.roles)] for out, e in sorted(self.entries.items())}}
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, separators=(",", ":")), "utf-8")
+        tmp.write_bytes(orjson.dumps(data))
         tmp.replace(self.path)

@@ -148,6 +148,17 @@ def test_a_corrupt_or_foreign_cache_is_ignored_and_rebuilt(built: Path, damage: 
     assert again["converted"] == 0
 
 
+@pytest.mark.parametrize("content", [b"{not json", b'{"format": "sitegen-manifest-0", "pages": {}}', b"[1, 2]"])
+def test_a_corrupt_or_foreign_build_record_renders_everything_again(built: Path, content: bytes) -> None:
+    site = built.parent
+    reference = snapshot(built)
+    (record,) = (site / ".sitegen-cache/manifests").iterdir()
+    record.write_bytes(content)
+    result = build(site)
+    assert result["rendered"] == result["pages"] and result["changed"] == 0  # same bytes: no file rewritten
+    assert snapshot(built) == reference
+
+
 def test_no_cache_neither_reads_nor_writes_the_cache(site: Path) -> None:
     result = build(site, "--no-cache")
     assert result["converted"] == 2
