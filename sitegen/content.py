@@ -136,8 +136,9 @@ def to_record(article: Article) -> dict:
     return record
 
 
-def from_record(record: dict, key: str) -> Article:
-    """The Article of a cache record. Raises KeyError, TypeError or ValueError on anything malformed."""
+def from_record(record: dict, key: str, complete: bool = True) -> Article:
+    """The Article of a cache record (`complete=False`: of a slim one, named as slim() names it). Raises KeyError,
+    TypeError or ValueError on anything malformed."""
     converted = Converted(
         components=tuple(Component(t, n, tuple(a), s, int(ln), bool(b)) for t, n, a, s, ln, b in record["components"]),
         headings=tuple(Heading(int(lv), i, t) for lv, i, t in record["headings"]),
@@ -146,6 +147,11 @@ def from_record(record: dict, key: str) -> Article:
     values = {name: record[name] for name in FIELDS}
     for name in ("tags", "roles", "related", "aliases"):
         values[name] = tuple(values[name])
+    if not complete:
+        intern = sys.intern
+        values["category"] = intern(values["category"])
+        values["tags"] = tuple(map(intern, values["tags"]))
+        values["roles"] = tuple(map(intern, values["roles"]))
     return Article(
         **values,
         date=dt.date.fromisoformat(record["date"]),
@@ -153,4 +159,5 @@ def from_record(record: dict, key: str) -> Article:
         converted=converted,
         key=key,
         lines={tuple(k): int(v) for k, v in record["lines"]},
+        complete=complete,
     )

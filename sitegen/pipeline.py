@@ -219,7 +219,20 @@ class Session:
                 checked[article.path] = found
             return kept
 
-        cached = self.store.articles(list(wanted), each=keep)
+        cached: dict[str, Article] = {}
+        if self.slim and roles is not None:
+            # checked when stored, against these role ids: the slim record and its problems, nothing else read
+            for key, (article, found) in self.store.checked_slim(list(wanted), roles).items():
+                cached[key] = article
+                if found:
+                    checked[article.path] = found
+            rest = [key for key in wanted if key not in cached]
+            rechecked = self.store.articles(rest, each=keep)  # stored without a check for these role ids
+            if rechecked:
+                self.store.put_checks([(a, checked.get(a.path, [])) for a in rechecked.values()], roles)
+            cached.update(rechecked)
+        else:
+            cached = self.store.articles(list(wanted), each=keep)
         result.cache_hits = len(cached)
         tasks = []  # what to convert: a worker reads the file again, so the parent never holds every article's text
         for key, (rel, stamp) in wanted.items():
@@ -246,9 +259,9 @@ class Session:
             files[rel] = (stamps[rel], article)
             articles.append(article)
             if len(converted) >= 500:
-                self.store.put_many(converted)
+                self.store.put_many(converted, roles)
                 converted.clear()
-        self.store.put_many(converted)
+        self.store.put_many(converted, roles)
         result.converted = len(tasks)
         self.files = files
 

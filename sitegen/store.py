@@ -18,11 +18,13 @@ from pathlib import Path
 import orjson
 
 from . import __version__
-from .content import from_record, to_record
+from .assemble import article_problems
+from .content import from_record, slim, to_record
+from .errors import Problem
 from .markdown_ext import config_fingerprint
-from .model import Article, Body
+from .model import Article, Body, Role
 
-FORMAT = "sitegen-store-1"
+FORMAT = "sitegen-store-2"
 _SALT = f"{FORMAT}\0{__version__}\0{config_fingerprint()}\0".encode()
 
 
@@ -62,7 +64,10 @@ class Store:
             row = db.execute("SELECT value FROM meta WHERE name='format'").fetchone()
             if row is not None and row[0] != FORMAT:
                 raise sqlite3.DatabaseError(f"store format {row[0]!r}")
-            db.execute("CREATE TABLE IF NOT EXISTS articles (key TEXT PRIMARY KEY, record BLOB, body BLOB)")
+            # `digest`: of record and body, so a damaged row is a miss; `checked`: the slim record (content.slim) with
+            # its own problems for one set of role ids, so a one-shot build need not decode the record
+            db.execute("CREATE TABLE IF NOT EXISTS articles (key TEXT PRIMARY KEY, digest TEXT, checked BLOB, record BLOB, "
+                       "body BLOB)")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
         except sqlite3.DatabaseError:
             db.close()
@@ -77,21 +82,47 @@ class Store:
                 pass
 
     def articles(self, keys: list[str], each=None) -> dict[str, Article]:
-        """The cached Articles among `keys`, each passed through `each` as it is read; a malformed row is a miss."""
+        """The cached Articles among `keys`, each passed through `each` as it is read; a damaged row is a miss."""
         found: dict[str, Article] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for key, record in self.db.execute(f"SELECT key, record FROM articles WHERE key IN ({marks})", chunk):
+        for chunk, marks in _chunks(keys):
+            rows = self.db.execute(f"SELECT key, digest, record, body FROM articles WHERE key IN ({marks})", chunk)
+            for key, digest, record, body in rows:
                 try:
+                    if digest != _blobs_digest(record, body):
+                        continue
                     article = from_record(_unpack(record), key)
                 except (ValueError, TypeError, KeyError, zlib.error):
                     continue
                 found[key] = each(article) if each is not None else article
         return found
 
-    def put_many(self, items: list[tuple[Article, Body]]) -> None:
-        _put_many(self.db, items)
+    def checked_slim(self, keys: list[str], roles: dict[str, Role]) -> dict[str, tuple[Article, list[Problem]]]:
+        """Slim articles among `keys` whose problems were found with these role ids (assemble.checked_slim, without
+        decoding the complete record); the others are left to `articles()`."""
+        wanted = roles_id(roles)
+        found: dict[str, tuple[Article, list[Problem]]] = {}
+        for chunk, marks in _chunks(keys):
+            rows = self.db.execute(f"SELECT key, digest, checked, record, body FROM articles WHERE key IN ({marks})", chunk)
+            for key, digest, checked, record, body in rows:
+                try:
+                    slim_record, checked_with, problems = orjson.loads(checked)
+                    if checked_with != wanted or digest != _blobs_digest(record, body):
+                        continue
+                    article = from_record(slim_record, key, complete=False)
+                    found[key] = article, [Problem(article.path, int(line), str(message)) for line, message in problems]
+                except (ValueError, TypeError, KeyError):
+                    continue
+        return found
+
+    def put_checks(self, items: list[tuple[Article, list[Problem]]], roles: dict[str, Role]) -> None:
+        """Record slim articles' problems for these role ids (after the role ids changed)."""
+        rows = [(_checked(article, roles, found), article.key) for article, found in items]
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("UPDATE articles SET checked=? WHERE key=?", rows)
+
+    def put_many(self, items: list[tuple[Article, Body]], roles: dict[str, Role] | None = None) -> None:
+        _put_many(self.db, items, roles)
 
     def prune(self, keep: set[str]) -> None:
         """Forget articles no longer in the site (edited or deleted), so the store does not grow forever."""
@@ -107,11 +138,39 @@ class Store:
             self._discard_file()
 
 
-def _put_many(db: sqlite3.Connection, items: list[tuple[Article, Body]]) -> None:
-    rows = [(a.key, _pack(to_record(a)), _pack([b.html, b.quick_answer_html])) for a, b in items]
+def _chunks(keys: list[str]):
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        yield chunk, ",".join("?" * len(chunk))
+
+
+def roles_id(roles: dict[str, Role]) -> str:
+    """What an article's own problems depend on in the roles: their ids, in order (messages list them)."""
+    return hashlib.blake2b("\0".join(roles).encode(), digest_size=16).hexdigest()
+
+
+def _blobs_digest(record: bytes, body: bytes) -> str:
+    return hashlib.blake2b(record + b"\0" + body, digest_size=8).hexdigest()
+
+
+def _checked(article: Article, roles: dict[str, Role] | None, problems: list[Problem] | None = None) -> bytes:
+    """The `checked` column: the slim record and the article's own problems with these role ids (None: unchecked)."""
+    record = to_record(slim(article) if article.complete else article)
+    if roles is None:
+        return orjson.dumps([record, None, []])
+    if problems is None:
+        problems = article_problems(article, roles)
+    return orjson.dumps([record, roles_id(roles), [[p.line, p.message] for p in problems]])
+
+
+def _put_many(db: sqlite3.Connection, items: list[tuple[Article, Body]], roles: dict[str, Role] | None) -> None:
+    rows = []
+    for article, body in items:
+        record, html = _pack(to_record(article)), _pack([body.html, body.quick_answer_html])
+        rows.append((article.key, _blobs_digest(record, html), _checked(article, roles), record, html))
     with db:
         db.execute("BEGIN")
-        db.executemany("INSERT OR REPLACE INTO articles VALUES (?, ?, ?)", rows)
+        db.executemany("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?)", rows)
 
 
 class Writer:
@@ -121,8 +180,8 @@ class Writer:
         self.db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA synchronous=NORMAL")
 
-    def put_many(self, items: list[tuple[Article, Body]]) -> None:
-        _put_many(self.db, items)
+    def put_many(self, items: list[tuple[Article, Body]], roles: dict[str, Role] | None = None) -> None:
+        _put_many(self.db, items, roles)
 
 
 class Reader:

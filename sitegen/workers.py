@@ -70,7 +70,7 @@ def convert_chunk(tasks: list[tuple[str, str]]) -> list[tuple[str, Article | Non
         done.append((article, body))
         kept, found = checked_slim(article, roles)
         out.append((rel, kept, found))
-    writer.put_many(done)
+    writer.put_many(done, roles)
     return out
 
 

@@ -10,6 +10,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import orjson
 import pytest
 
 from conftest import REPO, run_cli, snapshot, write_site
@@ -115,7 +116,7 @@ def test_a_salary_edit_rerenders_the_pages_that_read_it(built: Path) -> None:
     assert "~$221K" not in (out / "blog/gamma/index.html").read_text()
 
 
-@pytest.mark.parametrize("damage", ["garbage", "foreign sqlite", "bad row"])
+@pytest.mark.parametrize("damage", ["garbage", "foreign sqlite", "bad row", "bad body", "bad check"])
 def test_a_corrupt_or_foreign_cache_is_ignored_and_rebuilt(built: Path, damage: str) -> None:
     site = built.parent
     reference = snapshot(built)
@@ -133,8 +134,9 @@ def test_a_corrupt_or_foreign_cache_is_ignored_and_rebuilt(built: Path, damage: 
         db.commit()
         db.close()
     else:
+        column = {"bad row": "record", "bad body": "body", "bad check": "checked"}[damage]
         db = sqlite3.connect(store)
-        db.execute("UPDATE articles SET record = x'00ff00ff'")
+        db.execute(f"UPDATE articles SET {column} = x'00ff00ff'")
         db.commit()
         db.close()
     (site / ".sitegen-cache/manifests").exists() and [p.unlink() for p in (site / ".sitegen-cache/manifests").iterdir()]
@@ -142,7 +144,10 @@ def test_a_corrupt_or_foreign_cache_is_ignored_and_rebuilt(built: Path, damage: 
 
     shutil.rmtree(built)
     result = build(site)
-    assert result["converted"] == 2 and result["cached"] == 0
+    if damage == "bad check":  # only the stored check: checked again from the intact record
+        assert result["converted"] == 0 and result["cached"] == 2
+    else:
+        assert result["converted"] == 2 and result["cached"] == 0
     assert snapshot(built) == reference
     again = build(site)  # and the rebuilt cache works
     assert again["converted"] == 0
@@ -201,17 +206,35 @@ def test_problems_of_cached_articles_are_reported_as_from_a_fresh_build(built: P
     """Articles from the cache are checked before the build slims them: same lines as converting them anew."""
     site = built.parent
     roles = site / "data/roles.yaml"
-    roles.write_text(roles.read_text().replace("  beta-engineer:", "  delta-engineer:"))
+    original = roles.read_text()
+
+    def recorded_checks() -> list:
+        db = sqlite3.connect(site / ".sitegen-cache/store.sqlite")
+        try:
+            return [orjson.loads(blob)[1:3] for (blob,) in db.execute("SELECT checked FROM articles ORDER BY key")]
+        finally:
+            db.close()
+
+    stored = recorded_checks()
+    assert all(problems == [] for _ids, problems in stored) and len({ids for ids, _ in stored}) == 1
+    roles.write_text(original.replace("  beta-engineer:", "  delta-engineer:"))
     before = snapshot(built)
-    cached = run_cli("--site", site)
+    cached = run_cli("--site", site)  # the stored checks are for other role ids: checked again, and recorded
+    rechecked = recorded_checks()
+    again = run_cli("--site", site)  # now straight from the recorded checks
     fresh = run_cli("--site", site, "--no-cache")
-    assert (cached.returncode, fresh.returncode) == (1, 1)
-    assert cached.stderr == fresh.stderr
+    assert (cached.returncode, again.returncode, fresh.returncode) == (1, 1, 1)
+    assert cached.stderr == again.stderr == fresh.stderr
+    assert {ids for ids, _ in rechecked} != {ids for ids, _ in stored}
+    assert any(problems for _ids, problems in rechecked)
     lines = cached.stderr.splitlines()
     assert lines[0] == ("content/alpha-vs-beta.md:7: roles: unknown role 'beta-engineer' "
                         "(data/roles.yaml has: alpha-engineer, delta-engineer)")
     assert "content/alpha-vs-beta.md:8: component salary(): unknown role 'beta-engineer'" in lines[1]
     assert "Traceback" not in cached.stderr
+    assert snapshot(built) == before
+    roles.write_text(original)
+    assert run_cli("--site", site).returncode == 0
     assert snapshot(built) == before
 
 
