@@ -1,9 +1,11 @@
 """The article store: converted articles by key, in one SQLite file, so a warm build converts nothing.
 
 Keys are digests of (sitegen version, Markdown configuration, path, source bytes): an edited article, a new
-extension setting or a new release of sitegen simply misses. Values are JSON and zlib, never pickle, so a
-foreign or corrupt cache is ignored and rebuilt, never trusted. With --no-cache the store is a temporary file.
-Bodies (HTML) stay on disk; the build keeps only article metadata in memory.
+extension setting or a new release of sitegen simply misses. Values are JSON and zlib, never pickle, and each row
+carries a digest of its record and body, so a foreign or corrupt cache is ignored and rebuilt, never trusted. With
+--no-cache the store is a temporary file. Bodies (HTML) stay on disk; the build keeps only article metadata in
+memory. Beside the full record, a row keeps the slim article (content.slim) with its own problems for one set of
+role ids: a one-shot build loads and checks cached articles from that alone.
 """
 
 from __future__ import annotations
