@@ -339,7 +339,6 @@ def discard(path: Path) -> None:
     os.rename(path, TRASH / f"{path.name}-{time.monotonic_ns()}")
 
 
-EMPTIED = SITES / ".trash-emptied"  # when the trash was last deleted (its modification time)
 SETTLE_MAX_SECONDS = 420  # the kernel's window is 60 s, or 360 s while the freed inodes' table is not written back
 PROBE_FILES = 300
 PROBE_LIMIT_US = 120  # per folder with a 24 KB file; about 55 us on this disk normally, 200-700 us after a mass delete
@@ -348,8 +347,7 @@ PROBE_LIMIT_US = 120  # per folder with a 24 KB file; about 55 us on this disk n
 def empty_trash() -> None:
     if TRASH.exists():
         shutil.rmtree(TRASH, ignore_errors=True)
-        os.sync()
-        EMPTIED.touch()
+        os.sync()  # the freed inodes' table written back: the kernel then skips them for one minute, not six
 
 
 def probe_us() -> float:
@@ -368,20 +366,20 @@ def probe_us() -> float:
 
 
 def settle() -> None:
-    """After the trash was emptied, wait until the disk creates files at its normal speed again, so the deletion
-    does not slow the first builds (see Deleted files in bench/README.md)."""
-    try:
-        age = time.time() - EMPTIED.stat().st_mtime
-    except FileNotFoundError:
-        return
-    while age < SETTLE_MAX_SECONDS:
+    """Wait until the disk creates files at its normal speed, so that a recent mass deletion (the trash of an
+    earlier run, a test suite's temporary folders) does not slow the first builds (see Deleted files in
+    bench/README.md). Gives up after SETTLE_MAX_SECONDS."""
+    started = time.time()
+    while True:
         speed = probe_us()
-        if speed < PROBE_LIMIT_US:
+        waited = time.time() - started
+        if speed < PROBE_LIMIT_US or waited >= SETTLE_MAX_SECONDS:
+            if waited >= 1:
+                print(f"waited {waited:.0f} s; creating a file now takes {speed:.0f} us\n", flush=True)
             return
-        print(f"waiting: files were deleted {age:.0f} s ago and creating one now takes {speed:.0f} us "
-              f"(normally about 55)", flush=True)
+        print(f"waiting: creating a folder with a file takes {speed:.0f} us (normally about 55); files were deleted "
+              f"recently", flush=True)
         time.sleep(15)
-        age = time.time() - EMPTIED.stat().st_mtime
 
 
 def restore_backups(site: Path) -> list[str]:
