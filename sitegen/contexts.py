@@ -10,7 +10,7 @@ from markupsafe import Markup
 from . import formats
 from .model import Article, Page, Site
 from .pages import article_url, category_url, paged_url, role_url, tag_url
-from .render import Renderer, faq_entries
+from .render import Renderer
 
 ROOT_LINK_RE = re.compile(r'(<(?:a|img|source|link)\b[^>]*?\s(?:href|src))="/(?!/)')
 
@@ -91,8 +91,7 @@ def context(renderer: Renderer, page: Page) -> dict[str, Any]:
     elif kind == "article":
         assert page.article is not None
         art = renderer.complete(page.article)
-        body, _quick = renderer.article_body(art)
-        faq = faq_entries(art, str(body))
+        body, _quick, faq = renderer.article_parts(art)
         faq_on = site.faq_schema if art.faq_schema is None else art.faq_schema
         newer, older = page.newer, page.older
         crumbs = [{"title": "Blog", "url": ""}, {"title": art.category, "url": category_url(art.category)},

@@ -63,6 +63,31 @@ KNOWN_COMPONENTS = INLINE_COMPONENTS | BLOCK_COMPONENTS
 CALL_RE = re.compile(r"\{\{(.*?)\}\}")
 TOKEN_RE = re.compile(r"SGCOMP(\d+)X")
 TAG_RE = re.compile(r"<[^>]+>")
+H2_RE = re.compile(r'<h2 id="([^"]+)"[^>]*>')
+
+
+def html_to_text(fragment: str) -> str:
+    """Visible text: tags dropped, entities decoded, whitespace runs collapsed to one space (str.split() and
+    regex `\\s` agree on what whitespace is; split is ten times faster than substituting every space)."""
+    return " ".join(html.unescape(TAG_RE.sub(" ", fragment)).split())
+
+
+def faq_sections(body: str, headings) -> list[tuple[str, str]]:
+    """(anchor, answer HTML) of each H2 that asks a question (ends with '?'), in page order: the answer runs from
+    the end of its heading to the next H2 with an id."""
+    questions = {h.id for h in headings if h.level == 2 and h.text.rstrip().endswith("?")}
+    if not questions:
+        return []
+    marks = list(H2_RE.finditer(body))
+    sections = []
+    for index, mark in enumerate(marks):
+        anchor = mark.group(1)
+        if anchor not in questions:
+            continue
+        start = body.index("</h2>", mark.end()) + len("</h2>")
+        end = marks[index + 1].start() if index + 1 < len(marks) else len(body)
+        sections.append((anchor, body[start:end]))
+    return sections
 _jinja = jinja2.Environment(autoescape=True)
 
 
@@ -367,7 +392,8 @@ class Converter:
         # the literal text is needed only while converting (to restore calls in code): dropped, it saves memory
         calls = tuple(replace(c, block=f"<p>{c.token}</p>" in html_out, source="", name=sys.intern(c.name))
                       for c in state.calls if c.token not in state.literal)
-        return Converted(calls, headings, words), Body(html_out, qa_html), list(state.problems)
+        faq = tuple((anchor, html_to_text(answer)) for anchor, answer in faq_sections(html_out, headings))
+        return Converted(calls, headings, words), Body(html_out, qa_html, faq), list(state.problems)
 
 
 def _flatten(tokens) -> list[Heading]:

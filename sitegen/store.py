@@ -26,7 +26,7 @@ from .errors import Problem
 from .markdown_ext import config_fingerprint
 from .model import Article, Body, Role
 
-FORMAT = "sitegen-store-2"
+FORMAT = "sitegen-store-3"
 _SALT = f"{FORMAT}\0{__version__}\0{config_fingerprint()}\0".encode()
 
 
@@ -168,7 +168,7 @@ def _checked(article: Article, roles: dict[str, Role] | None, problems: list[Pro
 def _put_many(db: sqlite3.Connection, items: list[tuple[Article, Body]], roles: dict[str, Role] | None) -> None:
     rows = []
     for article, body in items:
-        record, html = _pack(to_record(article)), _pack([body.html, body.quick_answer_html])
+        record, html = _pack(to_record(article)), _pack([body.html, body.quick_answer_html, body.faq])
         rows.append((article.key, _blobs_digest(record, html), _checked(article, roles), record, html))
     with db:
         db.execute("BEGIN")
@@ -196,8 +196,7 @@ class Reader:
     def body(self, key: str) -> Body:
         pending, self._next_body = self._next_body, None
         if pending is not None and pending[0] == key:
-            html, quick = _unpack(pending[1])
-            return Body(html, quick)
+            return _body_of(pending[1])
         return _body(self.db, key)
 
     def article(self, key: str) -> Article:
@@ -212,5 +211,9 @@ def _body(db: sqlite3.Connection, key: str) -> Body:
     row = db.execute("SELECT body FROM articles WHERE key=?", (key,)).fetchone()
     if row is None:
         raise KeyError(f"article {key} is not in the store")
-    html, quick = _unpack(row[0])
-    return Body(html, quick)
+    return _body_of(row[0])
+
+
+def _body_of(blob: bytes) -> Body:
+    html, quick, faq = _unpack(blob)
+    return Body(html, quick, tuple((str(anchor), str(text)) for anchor, text in faq))

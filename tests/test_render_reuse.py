@@ -4,6 +4,7 @@ is given, rendered once for equal values) and the store reader (record and body 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,86 @@ def test_the_store_reader_returns_each_article_its_own_body(tmp_path: Path) -> N
     with pytest.raises(KeyError, match="article k3 is not in the store"):
         reader.article("k3")
     store.close()
+
+
+FAQ_ARTICLE = """---
+title: FAQ edge cases
+description: Answers with components in every position.
+date: 2026-01-05
+category: Hiring
+roles: [ai-engineer, ml-engineer]
+quick_answer: Both pay about {{ salary("ai-engineer") }}.
+---
+
+{{ quick_answer() }}
+
+## Glued to punctuation?
+
+They earn ({{ salary("ai-engineer") }}), that is {{ salary_gap("ai-engineer", "ml-engineer") }}&nbsp;more, see
+[the figures]({{ salary("ml-engineer") }}) and `{{ salary("in-code") }}`; source:{{ role("ai-engineer", "source") }}.
+
+## A whole paragraph?
+
+{{ postings("ml-engineer") }}
+
+{{ responsibilities("ai-engineer") }}
+
+Text after the block: {{ role("ml-engineer", "title") }}.
+
+## The source, with its spaces?
+
+{{ role("ai-engineer", "source") }}
+
+## Not a question
+
+{{ salary_table() }}
+
+## A quick answer inside an answer?
+
+Before.
+
+{{ quick_answer() }}
+
+After the block.
+"""
+
+
+@pytest.mark.parametrize(("source", "quick_answer_inside", "swapped"), [
+    ("Levels.fyi and job boards", False, True),
+    ("  padded source  ", False, False),  # spaces at its edges: it does not meet its neighbours as the token did
+    ("", False, False),  # no text at all
+    ("Levels.fyi and job boards", True, False),  # a block with its own heading inside an answer
+])
+def test_faq_answers_from_stored_text_are_those_of_the_filled_html(tmp_path: Path, source: str,
+                                                                    quick_answer_inside: bool, swapped: bool) -> None:
+    # Body.faq keeps each answer's text with tokens in place; the render swaps in the components' text when that
+    # gives exactly html_to_text() of the filled HTML, and reads the filled HTML otherwise
+    from sitegen.data import parse_roles
+    from sitegen.render import _component_texts, faq_entries
+    from sitegen.workers import parse_one
+
+    roles, problems = parse_roles((REPO / "data/roles.yaml").read_text())
+    assert not problems
+    roles = {rid: (replace(r, source=source) if rid == "ai-engineer" else r) for rid, r in roles.items()}
+    site, _ = parse_site((REPO / "data/site.yaml").read_text())
+    text = FAQ_ARTICLE if quick_answer_inside else FAQ_ARTICLE[: FAQ_ARTICLE.index("## A quick answer inside")]
+    (tmp_path / "a.md").write_text(text)
+    rel, art, body, problems = parse_one(("content/a.md", str(tmp_path / "a.md")))
+    assert art is not None and not problems, problems
+    renderer = Renderer(site, roles, str(REPO / "templates"), "templates", {"css/site.css": "x.css"},
+                        bodies={art.key: body}.__getitem__)
+    outputs: dict = {}
+    html, _qa, stored = renderer._filled(art, outputs)
+    anchors = ["glued-to-punctuation", "a-whole-paragraph", "the-source-with-its-spaces"]
+    assert [anchor for anchor, _text in stored.faq] == anchors + (["a-quick-answer-inside-an-answer"]
+                                                                  if quick_answer_inside else [])
+    assert (_component_texts(outputs, stored.faq) is not None) == swapped
+    from_html = faq_entries(art, html)
+    assert faq_entries(art, html, stored.faq, outputs) == from_html
+    answers = {e["id"]: e["answer"] for e in from_html}
+    assert answers["glued-to-punctuation"].startswith("They earn (~$")
+    assert "\xa0" not in answers["glued-to-punctuation"]
+    assert '{{ salary("in-code") }}' in answers["glued-to-punctuation"]
+    assert answers["the-source-with-its-spaces"] == source.strip()
+    if quick_answer_inside:
+        assert answers["a-quick-answer-inside-an-answer"] == "Before."  # the quick answer's own heading ends it
