@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html as htmllib
 import os
 import re
@@ -297,9 +298,19 @@ def _component_texts(outputs: dict[str, tuple[str, bool]], answers: tuple[tuple[
             if any(token in text for _anchor, text in answers):
                 return None
             continue
-        raw = htmllib.unescape(TAG_RE.sub(" ", out))
-        words = raw.split()
-        if not words or (raw[0].isspace(), raw[-1].isspace()) != (block, block):
+        text = _swap_text(out, block)
+        if text is None:
             return None
-        texts[token] = " ".join(words)
+        texts[token] = text
     return texts
+
+
+@functools.lru_cache(maxsize=4096)
+def _swap_text(out: str, block: bool) -> str | None:
+    """The text a component's HTML puts in an answer, if it meets its neighbours as its token did (see above). The
+    same salary tables, role lists and figures recur from article to article: each is worked out once."""
+    raw = htmllib.unescape(TAG_RE.sub(" ", out))
+    words = raw.split()
+    if not words or (raw[0].isspace(), raw[-1].isspace()) != (block, block):
+        return None
+    return " ".join(words)
