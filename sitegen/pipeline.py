@@ -113,8 +113,9 @@ def discover(directory: Path, suffix: str | None = None) -> list[Path]:
     found = []
     for root, dirs, files in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(Path(root) / f for f in files if not f.startswith(".") and (suffix is None or f.endswith(suffix)))
-    return sorted(found)
+        found.extend(os.path.join(root, f) for f in files if not f.startswith(".") and (suffix is None or f.endswith(suffix)))
+    found.sort(key=lambda name: name.split(os.sep))  # Path order (part by part), without comparing Path objects
+    return [Path(name) for name in found]
 
 
 def fingerprint(paths: SitePaths, enabled: bool = True) -> dict[str, tuple[str, Path]]:
@@ -193,10 +194,12 @@ class Session:
         articles: list[Article] = []
         wanted: dict[str, tuple[str, tuple[int, int]]] = {}  # key -> (rel, stat); the bytes are not kept
         files: dict[str, tuple[tuple[int, int], Article]] = {}
+        prefix = len(str(self.paths.root)) + 1
         for path in discover(self.paths.content, ".md"):
-            rel = self.paths.rel(path)
+            name = str(path)
+            rel = name[prefix:].replace(os.sep, "/")  # self.paths.rel(path), without Path arithmetic
             try:
-                st = path.stat()
+                st = os.stat(name)
             except FileNotFoundError:
                 continue  # deleted while we looked
             stamp = (st.st_mtime_ns, st.st_size)
