@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+from collections import Counter
 from dataclasses import dataclass
 
 from .content import slim
@@ -139,8 +140,9 @@ NEARBY = 10  # per shared role or tag, the candidates nearest in date on each si
 
 def _related_all(shown: list[Article], by_slug: dict[str, Article], limit: int = 3) -> dict[str, tuple[Article, ...]]:
     """Related reading for every article: its `related:` list when given, else the articles sharing the most roles
-    (2 points each) and tags (1 point each), newest first on ties. Candidates are, for each role and tag the article
-    has, the NEARBY articles either side of it in date order: exact for small sites, linear time for large ones."""
+    (2 points each) and tags (1 point each), newest first on ties, then by slug. Candidates are, for each role and
+    tag the article has, the NEARBY articles either side of it in date order: exact for small sites, linear time for
+    large ones."""
     groups: dict[tuple[str, str], list[str]] = {}  # role or tag -> slugs, newest first
     position: dict[str, dict[tuple[str, str], int]] = {}  # slug -> its index in each of its groups
     for article in shown:  # newest first
@@ -149,21 +151,24 @@ def _related_all(shown: list[Article], by_slug: dict[str, Article], limit: int =
             members = groups.setdefault(key, [])
             at[key] = len(members)
             members.append(article.slug)
-    ordinal = {a.slug: a.date.toordinal() for a in shown}
+    # the tie order as one number: newest first, then slug; a candidate's rank is (-points, this)
+    ties = sorted(shown, key=lambda a: (-a.date.toordinal(), a.slug))
+    order = {a.slug: i for i, a in enumerate(ties)}
+    span = len(ties) + 1
     related = {}
     for article in shown:
         slug = article.slug
         if article.related:
             related[slug] = tuple(by_slug[s] for s in article.related if s in by_slug and s != slug)
             continue
-        scores: dict[str, int] = {}
-        get = scores.get
+        scores: Counter[str] = Counter()
         at = position[slug]
         for key, points in [(("role", r), 2) for r in set(article.roles)] + [(("tag", t), 1) for t in set(article.tags)]:
             i = at[key]
-            for other in groups[key][max(0, i - NEARBY) : i + NEARBY + 1]:
-                scores[other] = get(other, 0) + points
-        scores.pop(slug, None)
-        best = heapq.nsmallest(limit, [(-points, -ordinal[other], other) for other, points in scores.items()])
-        related[slug] = tuple(by_slug[other] for _points, _day, other in best)
+            nearby = groups[key][max(0, i - NEARBY) : i + NEARBY + 1]
+            for _ in range(points):
+                scores.update(nearby)  # counted in C: a point for each
+        del scores[slug]
+        best = heapq.nsmallest(limit, [order[other] - points * span for other, points in scores.items()])
+        related[slug] = tuple(ties[rank % span] for rank in best)
     return related
