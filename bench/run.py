@@ -282,7 +282,6 @@ class Context:
     def build(self, *extra: str) -> Measurement:
         """One full CLI build, timed. Raises BuildFailed when it exits non-zero."""
         os.sync()  # the previous build's files are written back now, not during this one (see Noise, README)
-        settle()  # and the files it deleted (a rebuild's old output) do not slow this one's file creation
         m, stdout, stderr = self.measure(self.build_argv(*extra))
         if m.returncode != 0:
             tail = "\n".join((stderr or stdout).strip().splitlines()[-15:])
