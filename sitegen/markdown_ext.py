@@ -26,7 +26,7 @@ from markdown.treeprocessors import InlineProcessor, Treeprocessor
 from markdown.util import AtomicString
 
 from .errors import Problem
-from .model import Body, Component, Converted, Heading
+from .model import Body, Component, Converted, Heading, Uncacheable, identity
 from .regexchars import necessary
 
 # The Markdown feature set. Its repr is part of the cache key (see cache.py), so any change here invalidates it.
@@ -72,22 +72,29 @@ def html_to_text(fragment: str) -> str:
     return " ".join(html.unescape(TAG_RE.sub(" ", fragment)).split())
 
 
+def questions(headings) -> dict[str, str]:
+    """Anchor -> text of each H2 that asks a question (ends with '?'): the article's FAQ."""
+    return {h.id: h.text for h in headings if h.level == 2 and h.text.rstrip().endswith("?")}
+
+
 def faq_sections(body: str, headings) -> list[tuple[str, str]]:
-    """(anchor, answer HTML) of each H2 that asks a question (ends with '?'), in page order: the answer runs from
-    the end of its heading to the next H2 with an id."""
-    questions = {h.id for h in headings if h.level == 2 and h.text.rstrip().endswith("?")}
-    if not questions:
+    """(anchor, answer HTML) of each question (questions()) in page order: the answer runs from the end of its
+    heading to the next H2 with an id."""
+    asked = questions(headings)
+    if not asked:
         return []
     marks = list(H2_RE.finditer(body))
     sections = []
     for index, mark in enumerate(marks):
         anchor = mark.group(1)
-        if anchor not in questions:
+        if anchor not in asked:
             continue
         start = body.index("</h2>", mark.end()) + len("</h2>")
         end = marks[index + 1].start() if index + 1 < len(marks) else len(body)
         sections.append((anchor, body[start:end]))
     return sections
+
+
 _jinja = jinja2.Environment(autoescape=True)
 
 
@@ -286,20 +293,15 @@ PREFILTER = all(hasattr(InlineProcessor, name) for name in
                 ("_InlineProcessor__handleInline", "_InlineProcessor__applyPattern"))
 
 
-def _hashable(value):
-    if isinstance(value, (list, tuple)):
-        return tuple(_hashable(v) for v in value)
-    if isinstance(value, dict):
-        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
-    return type(value), value  # True and 1 are equal keys otherwise
-
-
 def _shared(make):
     """`make(*args, **options)`, built once for equal arguments (the same object is returned after that)."""
     made: dict = {}
 
     def shared(*args, **options):
-        key = (_hashable(args), _hashable(options))
+        try:
+            key = identity((args, options))
+        except Uncacheable:  # an option of another kind: build it
+            return make(*args, **options)
         try:
             return made[key]
         except KeyError:
@@ -307,8 +309,6 @@ def _shared(make):
                 made.clear()
             made[key] = obj = make(*args, **options)
             return obj
-        except TypeError:  # an unhashable option: build it
-            return make(*args, **options)
 
     shared.made, shared.original = made, make
     return shared

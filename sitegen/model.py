@@ -158,3 +158,25 @@ class Page:
             neighbours = tuple(a for a in (self.newer, self.older) if a is not None)
             return own, self.related + neighbours
         return (), own + self.items
+
+
+class Uncacheable(Exception):
+    """A value whose identity() cannot be told: whatever depends on it is made afresh every time."""
+
+
+def identity(value: Any) -> Any:
+    """A hashable stand-in for `value` that is equal only for values that behave the same: what keys render's
+    partial() (equal identities render equal HTML for one renderer's site, roles and templates) and the shared
+    Pygments objects of markdown_ext. An article is its key (its path and source bytes) and whether it is
+    complete; order counts in a dict, since a loop over it sees it."""
+    if value is None or isinstance(value, (str, int, float, dt.date)):
+        return type(value), value  # the type too: True and 1, Markup and str render differently
+    if isinstance(value, Article):
+        return Article, value.key, value.complete
+    if isinstance(value, Role):
+        return Role, value.id
+    if isinstance(value, dict):
+        return dict, tuple((k, identity(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return type(value), tuple(identity(v) for v in value)
+    raise Uncacheable(type(value).__name__)

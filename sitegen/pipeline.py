@@ -60,8 +60,12 @@ class SitePaths:
     def cache(self) -> Path:
         return self.root / CACHE_DIR
 
-    def rel(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
+    def rel(self, path: Path | str) -> str:
+        """'content/x.md' for a path under the root (string slicing: the load step asks once per source file)."""
+        name, root = os.fspath(path), os.path.join(self.root, "")
+        if not name.startswith(root):
+            raise ValueError(f"{name} is not under {self.root}")
+        return name[len(root):].replace(os.sep, "/")
 
 
 @dataclass
@@ -194,12 +198,10 @@ class Session:
         articles: list[Article] = []
         wanted: dict[str, tuple[str, tuple[int, int]]] = {}  # key -> (rel, stat); the bytes are not kept
         files: dict[str, tuple[tuple[int, int], Article]] = {}
-        prefix = len(str(self.paths.root)) + 1
         for path in discover(self.paths.content, ".md"):
-            name = str(path)
-            rel = name[prefix:].replace(os.sep, "/")  # self.paths.rel(path), without Path arithmetic
+            rel = self.paths.rel(path)
             try:
-                st = os.stat(name)
+                st = os.stat(path)
             except FileNotFoundError:
                 continue  # deleted while we looked
             stamp = (st.st_mtime_ns, st.st_size)
@@ -251,6 +253,7 @@ class Session:
             self._convert_in_workers(pool, tasks, roles, stamps, files, articles, checked, problems, progress)
             here = []
         converted = []
+        checks: dict[str, tuple[Article, list[Problem]]] = {}  # what keep() found, for the store's check column
         outcomes = pool.imap(parse_one, here, chunksize=16) if pool.wanted(len(here)) else map(parse_one, here)
         for done, (rel, article, body, found) in enumerate(outcomes, 1):
             progress.update(done, len(here), "converting")
@@ -259,12 +262,14 @@ class Session:
                 continue
             converted.append((article, body))
             article = keep(article)
+            if not article.complete:
+                checks[article.key] = (article, checked.get(article.path, []))
             files[rel] = (stamps[rel], article)
             articles.append(article)
             if len(converted) >= 500:
-                self.store.put_many(converted, roles)
+                self.store.put_many(converted, roles, checks)
                 converted.clear()
-        self.store.put_many(converted, roles)
+        self.store.put_many(converted, roles, checks)
         result.converted = len(tasks)
         self.files = files
 

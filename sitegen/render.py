@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import html as htmllib
 import os
@@ -15,8 +14,8 @@ from markupsafe import Markup
 from . import __version__, formats
 from .deps import Deps, RecordingRoles
 from .errors import Problem
-from .markdown_ext import BLOCK_COMPONENTS, TAG_RE, TOKEN_RE, faq_sections, html_to_text
-from .model import Article, Body, Component, Page, Role, Site
+from .markdown_ext import BLOCK_COMPONENTS, TAG_RE, TOKEN_RE, faq_sections, html_to_text, questions
+from .model import Article, Body, Component, Page, Role, Site, Uncacheable, identity
 
 BLOCK_TOKEN_RE = re.compile(r"<p>(SGCOMP\d+X)</p>")
 MODEL_REPR_RE = re.compile(r"'sitegen\.model\.(\w+) object'")
@@ -90,26 +89,6 @@ def template_problem(exc: BaseException, templates_rel: str, templates_dir: str)
 
 
 MEMO_LIMIT = 20_000  # partials kept per renderer
-
-
-class Uncacheable(Exception):
-    """A value whose identity partial() cannot tell: the partial renders every time."""
-
-
-def identity(value: Any) -> Any:
-    """What a partial's output can depend on in `value`: equal identities render equal HTML (for one renderer's
-    site, roles and templates). An article is its key (its path and source bytes) and whether it is complete."""
-    if value is None or isinstance(value, (str, int, float, dt.date)):
-        return type(value), value  # the type too: True and 1, Markup and str render differently
-    if isinstance(value, Article):
-        return Article, value.key, value.complete
-    if isinstance(value, Role):
-        return Role, value.id
-    if isinstance(value, dict):
-        return dict, tuple((k, identity(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return type(value), tuple(identity(v) for v in value)
-    raise Uncacheable(type(value).__name__)
 
 
 class RecordingEnvironment(jinja2.Environment):
@@ -252,7 +231,7 @@ class Renderer:
 
     def article_parts(self, article: Article) -> tuple[Markup, Markup, list[dict[str, str]]]:
         """article_body() and the FAQ: each question with its anchor and the visible text of its answer."""
-        article = self.complete(article)
+        article = self.complete(article)  # _filled() completes it too; faq_entries() needs its headings
         outputs: dict[str, tuple[str, bool]] = {}
         html, qa, body = self._filled(article, outputs)
         return Markup(html), Markup(qa), faq_entries(article, html, body.faq, outputs)
@@ -273,16 +252,16 @@ def faq_entries(article: Article, body: str, answers: tuple[tuple[str, str], ...
     """Each H2 that asks a question (ends with '?'), with its anchor and the visible text of its answer in `body`
     (the filled HTML). `answers`, the answers' text with tokens in place (Body.faq), and `outputs`, what each token
     became (Renderer._fill), give the same text without reading the body again, when the swap is exact."""
-    questions = {h.id: h.text for h in article.converted.headings if h.level == 2 and h.text.rstrip().endswith("?")}
-    if not questions:
+    asked = questions(article.converted.headings)
+    if not asked:
         return []
     if answers and outputs is not None:
         texts = _component_texts(outputs, answers)
         if texts is not None:
             swap = lambda m: texts.get(m.group(0), m.group(0))  # noqa: E731
-            return [{"id": anchor, "question": questions[anchor], "answer": TOKEN_RE.sub(swap, text)}
+            return [{"id": anchor, "question": asked[anchor], "answer": TOKEN_RE.sub(swap, text)}
                     for anchor, text in answers]
-    return [{"id": anchor, "question": questions[anchor], "answer": html_to_text(answer)}
+    return [{"id": anchor, "question": asked[anchor], "answer": html_to_text(answer)}
             for anchor, answer in faq_sections(body, article.converted.headings)]
 
 

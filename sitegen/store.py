@@ -20,13 +20,14 @@ from pathlib import Path
 import orjson
 
 from . import __version__
-from .assemble import article_problems
+from .assemble import checked_slim
 from .content import from_record, slim, to_record
 from .errors import Problem
 from .markdown_ext import config_fingerprint
 from .model import Article, Body, Role
 
 FORMAT = "sitegen-store-3"
+Checks = dict[str, tuple[Article, list[Problem]]]  # article key -> assemble.checked_slim() of it, when known
 _SALT = f"{FORMAT}\0{__version__}\0{config_fingerprint()}\0".encode()
 
 
@@ -118,13 +119,15 @@ class Store:
 
     def put_checks(self, items: list[tuple[Article, list[Problem]]], roles: dict[str, Role]) -> None:
         """Record slim articles' problems for these role ids (after the role ids changed)."""
-        rows = [(_checked(article, roles, found), article.key) for article, found in items]
+        rid = roles_id(roles)
+        rows = [(_checked(article, rid, (article, found)), article.key) for article, found in items]
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany("UPDATE articles SET checked=? WHERE key=?", rows)
 
-    def put_many(self, items: list[tuple[Article, Body]], roles: dict[str, Role] | None = None) -> None:
-        _put_many(self.db, items, roles)
+    def put_many(self, items: list[tuple[Article, Body]], roles: dict[str, Role] | None = None,
+                 checks: Checks | None = None) -> None:
+        _put_many(self.db, items, roles, checks)
 
     def prune(self, keep: set[str]) -> None:
         """Forget articles no longer in the site (edited or deleted), so the store does not grow forever."""
@@ -155,21 +158,25 @@ def _blobs_digest(record: bytes, body: bytes) -> str:
     return hashlib.blake2b(record + b"\0" + body, digest_size=8).hexdigest()
 
 
-def _checked(article: Article, roles: dict[str, Role] | None, problems: list[Problem] | None = None) -> bytes:
-    """The `checked` column: the slim record and the article's own problems with these role ids (None: unchecked)."""
-    record = to_record(slim(article) if article.complete else article)
-    if roles is None:
-        return orjson.dumps([record, None, []])
-    if problems is None:
-        problems = article_problems(article, roles)
-    return orjson.dumps([record, roles_id(roles), [[p.line, p.message] for p in problems]])
+def _checked(article: Article, rid: str | None, check: tuple[Article, list[Problem]] | None) -> bytes:
+    """The `checked` column: the slim record and the article's own problems (`check`, assemble.checked_slim()) for
+    the role ids `rid` (None: unchecked)."""
+    if rid is None:
+        return orjson.dumps([to_record(slim(article)), None, []])
+    kept, problems = check
+    return orjson.dumps([to_record(kept), rid, [[p.line, p.message] for p in problems]])
 
 
-def _put_many(db: sqlite3.Connection, items: list[tuple[Article, Body]], roles: dict[str, Role] | None) -> None:
+def _put_many(db: sqlite3.Connection, items: list[tuple[Article, Body]], roles: dict[str, Role] | None,
+              checks: Checks | None) -> None:
+    rid = roles_id(roles) if roles is not None else None
     rows = []
     for article, body in items:
+        check = None
+        if roles is not None:
+            check = (checks or {}).get(article.key) or checked_slim(article, roles)
         record, html = _pack(to_record(article)), _pack([body.html, body.quick_answer_html, body.faq])
-        rows.append((article.key, _blobs_digest(record, html), _checked(article, roles), record, html))
+        rows.append((article.key, _blobs_digest(record, html), _checked(article, rid, check), record, html))
     with db:
         db.execute("BEGIN")
         db.executemany("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?)", rows)
@@ -182,8 +189,9 @@ class Writer:
         self.db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA synchronous=NORMAL")
 
-    def put_many(self, items: list[tuple[Article, Body]], roles: dict[str, Role] | None = None) -> None:
-        _put_many(self.db, items, roles)
+    def put_many(self, items: list[tuple[Article, Body]], roles: dict[str, Role] | None = None,
+                 checks: Checks | None = None) -> None:
+        _put_many(self.db, items, roles, checks)
 
 
 class Reader:

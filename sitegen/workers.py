@@ -62,15 +62,16 @@ def convert_chunk(tasks: list[tuple[str, str]]) -> list[tuple[str, Article | Non
         writer = _writers[store_path] = Writer(Path(store_path))
     out: list[tuple[str, Article | None, list[Problem]]] = []
     done = []
+    checks = {}
     for task in tasks:
         rel, article, body, found = parse_one(task)
         if article is None or body is None:
             out.append((rel, None, found))
             continue
         done.append((article, body))
-        kept, found = checked_slim(article, roles)
+        kept, found = checks[article.key] = checked_slim(article, roles)
         out.append((rel, kept, found))
-    writer.put_many(done, roles)
+    writer.put_many(done, roles, checks)
     return out
 
 
