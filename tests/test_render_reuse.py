@@ -8,10 +8,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from markupsafe import Markup
 
 from conftest import REPO, run_cli, snapshot, write_site
 from sitegen.data import parse_site
+from sitegen import render
 from sitegen.model import Article, Converted
 from sitegen.render import Renderer, Uncacheable, identity
 
@@ -69,6 +71,10 @@ def test_values_without_an_identity_render_every_time(renderer: Renderer) -> Non
     ({"a": 1, "b": 2}, {"b": 2, "a": 1}),  # a loop over a dict sees its order
     (article(complete=True), article(complete=False)),  # a slim article has no headings or components
     (article(key="k1"), article(key="k2")),
+    (("a", "s"), ("as", "")),  # where one text ends and the next begins
+    ({"a": "b"}, {"ab": ""}),
+    ([1, 2], [12]),
+    ("1", 1),
 ])
 def test_identity_tells_apart_values_that_render_differently(a, b) -> None:
     assert identity(a) != identity(b)
@@ -78,6 +84,56 @@ def test_identity_of_equal_values_is_equal_and_unknown_types_are_uncacheable() -
     assert identity({"article": article(), "minutes": 4}) == identity({"article": article(), "minutes": 4})
     with pytest.raises(Uncacheable):
         identity({"x": object()})
+
+
+def test_identity_refuses_subclasses_and_aware_datetimes() -> None:
+    from collections import namedtuple
+
+    point = namedtuple("point", "x y")
+    for value in (point(1, 2), dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)):
+        with pytest.raises(Uncacheable):  # a template reads p.x from one and not the other; %Z shows the zone
+            identity(value)
+    assert identity(dt.datetime(2026, 1, 1)) != identity(dt.date(2026, 1, 1))
+
+
+def _reference(value):
+    """What identity() must tell apart, written plainly: the type and the value, all the way down."""
+    kind = type(value)
+    if kind is dict:
+        return kind, tuple((_reference(k), _reference(v)) for k, v in value.items())
+    if kind in (list, tuple):
+        return kind, tuple(_reference(v) for v in value)
+    if kind is Article:
+        return kind, value.key, value.complete
+    return kind, repr(value)
+
+
+# few distinct leaves, so that equal values (and texts that look like encodings: "s1:a", "1:", ";") come up often
+_leaves = st.one_of(st.sampled_from(["", "a", "s", "as", "1:", "s1:a", ";", "a;i1", "(1:"]), st.sampled_from([0, 1, 10, -1]),
+                    st.booleans(), st.none(), st.sampled_from([0.0, -0.0, 1.5, float("inf")]),
+                    st.sampled_from(["", "a", "<b>"]).map(Markup), st.sampled_from(["k1", "k2"]).map(article),
+                    st.just(dt.date(2026, 1, 1)))
+_values = st.recursive(_leaves, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.lists(inner, max_size=3).map(tuple),
+    st.dictionaries(st.sampled_from(["a", "b", "1"]), inner, max_size=3)), max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_values, min_size=2, max_size=6))
+def test_identity_is_equal_exactly_when_type_and_value_are(values) -> None:
+    for a in values:
+        for b in values:
+            assert (identity(a) == identity(b)) == (_reference(a) == _reference(b)), (a, b)
+
+
+def test_when_the_memo_is_full_the_kept_partials_go_on_being_reused(renderer: Renderer, monkeypatch) -> None:
+    monkeypatch.setattr(render, "MEMO_LIMIT", 2)
+    cards = [{"article": article(key=f"k{i}", title=f"T{i}")} for i in range(3)]
+    for entry in cards + cards:
+        renderer.deps.templates.clear()
+        assert renderer.partial("partials/card.html", entry=entry).startswith(f"<b>{entry['article'].title} ")
+        assert renderer.deps.templates == {"partials/card.html"}  # kept or not, the page records what it showed
+    assert len(renderer.calls) == 4  # k0 and k1 once each (kept); k2 twice (the memo was full)
 
 
 def test_a_card_partial_edit_rerenders_exactly_the_pages_with_cards(tmp_path: Path) -> None:
