@@ -122,10 +122,10 @@ def pss_bytes(pids: list[int]) -> int:
 class TreeMonitor:
     """Samples the summed RSS of a process tree. Finding the tree means reading /proc/*/stat for every process on
     the machine (a few ms), so the tree is re-discovered every RESCAN_EVERY samples and only the known members'
-    /proc/<pid>/statm are read in between. PSS comes from smaps_rollup, which makes the kernel walk each process's
-    page tables: a few ms for processes of 500 MB (100,000 articles), so it is read only after 50 times as long as the
-    last read took (at least every 100 ms) and costs the build at most 2 % of a core. `cpu_seconds`: what the
-    sampling cost (about 1 % of one core at 4,000 articles; it shares the machine with the build)."""
+    /proc/<pid>/statm are read in between (11 us each). PSS comes from smaps_rollup, which makes the kernel walk the
+    process's page tables (13 ms for one of 680 MB; every 100 ms at 100,000 articles that was a third of a core beside
+    the build), so it is read at most every 100 ms and otherwise only after 50 times as long as the last read took.
+    `cpu_seconds`: what the sampling cost this run."""
 
     RESCAN_EVERY = 5
     PSS_SPACING = 50
