@@ -5,6 +5,7 @@ Timing is never asserted here; `make bench` measures it.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sqlite3
 import sys
@@ -317,3 +318,38 @@ def test_related_reading_matches_its_definition(tmp_path: Path) -> None:
             expected = [by_slug[s] for s in ranked[:3]]
         assert list(got[article.slug]) == expected, article.slug
     assert all(isinstance(a.date, dt.date) for a in shown) and any(got.values())
+
+
+def test_page_signatures_tell_apart_what_pages_read_even_past_json() -> None:
+    # a signature digests what a page reads with orjson; an integer beyond 64 bits (a salary typed with too many
+    # digits) must not crash it, and values orjson does not know still count
+    from sitegen.deps import _digest
+
+    class Opaque:
+        def __init__(self, n: int) -> None:
+            self.n = n
+
+        def __repr__(self) -> str:
+            return f"Opaque({self.n})"
+
+    assert _digest(10**30) != _digest(10**30 + 1)
+    assert _digest("a", dt.date(2026, 1, 2)) == _digest("a", dt.date(2026, 1, 2)) != _digest("a", dt.date(2026, 1, 3))
+    assert _digest(Opaque(1)) != _digest(Opaque(2))
+    assert _digest({1: "x"}) != _digest({2: "x"})
+
+
+def test_the_cache_key_changes_with_the_libraries_that_write_the_html(monkeypatch) -> None:
+    # converted HTML is kept by a key that includes the Markdown setup: a new Python-Markdown, pymdown-extensions or
+    # Pygments release may write different HTML, so it must miss
+    import markdown
+    import pygments
+    from pymdownx import __meta__
+
+    from sitegen.markdown_ext import config_fingerprint
+
+    base = config_fingerprint()
+    assert config_fingerprint() == base
+    for module in (markdown, pygments, __meta__):
+        with monkeypatch.context() as patch:
+            patch.setattr(module, "__version__", "0.0.0-test")
+            assert config_fingerprint() != base, module.__name__
