@@ -411,4 +411,10 @@ def converter() -> Converter:
 
 
 def config_fingerprint() -> str:
-    return repr((EXTENSIONS, sorted(EXTENSION_CONFIGS.items()), markdown.__version__))
+    """What converted HTML depends on besides the source: the extensions, their settings and the versions of the
+    libraries that write it (a new pymdown-extensions or Pygments release may highlight or nest differently)."""
+    import pygments
+    from pymdownx.__meta__ import __version__ as pymdownx_version
+
+    return repr((EXTENSIONS, sorted(EXTENSION_CONFIGS.items()), markdown.__version__, pymdownx_version,
+                 pygments.__version__))
