@@ -13,20 +13,22 @@ SITE_FILE = "data/site.yaml"
 ROLES_FILE = "data/roles.yaml"
 
 
-def _load(text: str, path: str, schema: str) -> tuple[dict | None, dict, list[Problem]]:
+def _load(text: str, path: str, schema: str, known: yamlutil.KnownValid | None) -> tuple[dict | None, dict, list[Problem]]:
     try:
         data, lines = yamlutil.load(text)
     except yamlutil.YamlSyntaxError as exc:
         return None, {}, [Problem(path, exc.line, exc.message)]
     if data is None:
         data = {}
-    problems = yamlutil.validate(data, lines, schema, path)
+    problems = yamlutil.validate(data, lines, schema, path, known)
     return (None if problems else data), lines, problems
 
 
-def parse_site(text: str, path: str = SITE_FILE, base_url: str | None = None) -> tuple[Site | None, list[Problem]]:
-    """Site settings; `base_url` (from --base-url) replaces the file's own, checked by the same schema."""
-    data, _lines, problems = _load(text, path, "site")
+def parse_site(text: str, path: str = SITE_FILE, base_url: str | None = None,
+               known: yamlutil.KnownValid | None = None) -> tuple[Site | None, list[Problem]]:
+    """Site settings; `base_url` (from --base-url) replaces the file's own, checked by the same schema. `known`:
+    where data found valid before is remembered (yamlutil.validate)."""
+    data, _lines, problems = _load(text, path, "site", known)
     if data is None:
         return None, problems
     if base_url is not None:
@@ -52,8 +54,9 @@ def parse_site(text: str, path: str = SITE_FILE, base_url: str | None = None) ->
     return site, []
 
 
-def parse_roles(text: str, path: str = ROLES_FILE) -> tuple[dict[str, Role] | None, list[Problem]]:
-    data, lines, problems = _load(text, path, "roles")
+def parse_roles(text: str, path: str = ROLES_FILE,
+                known: yamlutil.KnownValid | None = None) -> tuple[dict[str, Role] | None, list[Problem]]:
+    data, lines, problems = _load(text, path, "roles", known)
     if data is None:
         return None, problems
     roles = {}

@@ -192,8 +192,9 @@ class Session:
     # -- 1-3. load and assemble ------------------------------------------------------------------------------
     def load(self, pool: Pool, result: Result, progress: Progress) -> Assembled:
         problems = Collector()
-        site = self.data_file("data/site.yaml", lambda t: datafiles.parse_site(t, base_url=self.options.base_url), problems)
-        roles = self.data_file("data/roles.yaml", datafiles.parse_roles, problems)
+        site = self.data_file("data/site.yaml", lambda t: datafiles.parse_site(t, base_url=self.options.base_url,
+                                                                                known=self.store), problems)
+        roles = self.data_file("data/roles.yaml", lambda t: datafiles.parse_roles(t, known=self.store), problems)
 
         articles: list[Article] = []
         wanted: dict[str, tuple[str, tuple[int, int]]] = {}  # key -> (rel, stat); the bytes are not kept

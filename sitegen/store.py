@@ -63,6 +63,7 @@ class Store:
             os.close(handle)
             path = Path(name)
         self.path = path
+        self.valid_used: set[str] = set()  # validity keys asked for or added since the store was opened
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.db = self._open()
@@ -83,6 +84,8 @@ class Store:
             # its own problems for one set of role ids, so a one-shot build need not decode the record
             db.execute("CREATE TABLE IF NOT EXISTS articles (key TEXT PRIMARY KEY, digest TEXT, checked BLOB, record BLOB, "
                        "body BLOB)")
+            # `valid`: data (data/*.yaml) that passed its schema, by yamlutil.validity_key
+            db.execute("CREATE TABLE IF NOT EXISTS valid (key TEXT PRIMARY KEY)")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
         except sqlite3.DatabaseError:
             db.close()
@@ -141,13 +144,25 @@ class Store:
                  checks: Checks | None = None) -> None:
         _put_many(self.db, items, roles, checks)
 
+    def known_valid(self, key: str) -> bool:
+        """Whether data with this yamlutil.validity_key passed its schema before (yamlutil.KnownValid)."""
+        self.valid_used.add(key)
+        return self.db.execute("SELECT 1 FROM valid WHERE key=?", (key,)).fetchone() is not None
+
+    def remember_valid(self, key: str) -> None:
+        self.valid_used.add(key)
+        self.db.execute("INSERT OR REPLACE INTO valid VALUES (?)", (key,))
+
     def prune(self, keep: set[str]) -> None:
-        """Forget articles no longer in the site (edited or deleted), so the store does not grow forever."""
+        """Forget articles no longer in the site (edited or deleted), and data no longer read, so the store does not
+        grow forever."""
         stale = [k for (k,) in self.db.execute("SELECT key FROM articles") if k not in keep]
-        if stale:
+        unused = [k for (k,) in self.db.execute("SELECT key FROM valid") if k not in self.valid_used]
+        if stale or unused:
             with self.db:
                 self.db.execute("BEGIN")
                 self.db.executemany("DELETE FROM articles WHERE key=?", [(k,) for k in stale])
+                self.db.executemany("DELETE FROM valid WHERE key=?", [(k,) for k in unused])
 
     def close(self) -> None:
         self.db.close()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import hashlib
 import json
-from importlib import resources
-from typing import Any
+from importlib import metadata, resources
+from typing import Any, Protocol
 
-import jsonschema
 import yaml
 
 from .errors import Problem
@@ -115,6 +115,8 @@ def schema(name: str) -> dict:
 
 @functools.cache
 def _validator(name: str) -> jsonschema.protocols.Validator:
+    import jsonschema  # 50 ms to import: a warm build whose data files were valid before does without it
+
     sch = schema(name)
     cls = jsonschema.validators.validator_for(sch)
     return cls(sch, format_checker=cls.FORMAT_CHECKER)
@@ -171,8 +173,36 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + '..."'
 
 
-def validate(data: Any, lines: Lines, schema_name: str, path: str) -> list[Problem]:
-    """Every schema violation as a Problem at the line of the offending value."""
+class KnownValid(Protocol):
+    """Where validate() remembers data it found valid (the article store: sitegen.store.Store)."""
+
+    def known_valid(self, key: str) -> bool: ...
+
+    def remember_valid(self, key: str) -> None: ...
+
+
+def validity_key(data: Any, schema_name: str) -> str:
+    """Equal for data that validate() would judge the same: the data written out exactly (repr tells apart 1, 1.0,
+    True and '1', NaN and None), the schema's text and the validator's version."""
+    text = resources.files("sitegen").joinpath("schemas", f"{schema_name}.schema.json").read_bytes()
+    h = hashlib.blake2b(text + b"\0" + metadata.version("jsonschema").encode() + b"\0", digest_size=20)
+    h.update(repr(data).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def validate(data: Any, lines: Lines, schema_name: str, path: str, known: KnownValid | None = None) -> list[Problem]:
+    """Every schema violation as a Problem at the line of the offending value. With `known`, data found valid
+    before is not checked again (data files are read on every build and rarely change)."""
+    key = validity_key(data, schema_name) if known is not None else None
+    if key is not None and known.known_valid(key):
+        return []
+    problems = _violations(data, lines, schema_name, path)
+    if key is not None and not problems:
+        known.remember_valid(key)
+    return problems
+
+
+def _violations(data: Any, lines: Lines, schema_name: str, path: str) -> list[Problem]:
     problems = []
     errors = sorted(_validator(schema_name).iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     for error in errors:

@@ -353,3 +353,38 @@ def test_the_cache_key_changes_with_the_libraries_that_write_the_html(monkeypatc
         with monkeypatch.context() as patch:
             patch.setattr(module, "__version__", "0.0.0-test")
             assert config_fingerprint() != base, module.__name__
+
+
+def test_data_found_valid_is_not_validated_again_and_mistakes_always_are(tmp_path: Path, monkeypatch) -> None:
+    from sitegen import yamlutil
+    from sitegen.store import Store
+
+    store = Store(tmp_path / "store.sqlite")
+    checked = []
+    real = yamlutil._violations
+    monkeypatch.setattr(yamlutil, "_violations", lambda *a: checked.append(a[0]) or real(*a))
+    good, lines = yamlutil.load("title: T\ndescription: D\ndate: '2026-01-02'\ncategory: C\n")
+    bad, bad_lines = yamlutil.load("title: T\ndescription: D\ndate: '2026-02-30'\ncategory: C\n")
+    assert yamlutil.validate(good, lines, "article", "a.md", store) == []
+    assert yamlutil.validate(good, lines, "article", "a.md", store) == []  # remembered
+    assert len(checked) == 1
+    for _ in range(2):  # a mistake is reported every time, never remembered
+        assert [p.message for p in yamlutil.validate(bad, bad_lines, "article", "a.md", store)] == [
+            'date: expected a date (YYYY-MM-DD), got "2026-02-30"']
+    assert len(checked) == 3
+    again = Store(tmp_path / "store.sqlite")  # kept in the store, for the next build
+    assert again.known_valid(yamlutil.validity_key(good, "article"))
+    again.prune(set())  # asked for this session: kept
+    assert again.known_valid(yamlutil.validity_key(good, "article"))
+    third = Store(tmp_path / "store.sqlite")
+    third.prune(set())  # not read by this build (the data changed): forgotten
+    assert not third.known_valid(yamlutil.validity_key(good, "article"))
+
+
+def test_validity_keys_tell_apart_what_a_schema_tells_apart() -> None:
+    from sitegen.yamlutil import validity_key
+
+    values = [1, 1.0, True, "1", None, float("nan"), [1], (1,), {"a": 1}, {"a": 1, "b": 2}]
+    keys = [validity_key({"x": v}, "article") for v in values]
+    assert len(set(keys)) == len(values)
+    assert validity_key({"x": 1}, "article") == validity_key({"x": 1}, "article") != validity_key({"x": 1}, "roles")
