@@ -124,10 +124,10 @@ def pss_bytes(pids: list[int]) -> int:
 class TreeMonitor:
     """Samples the summed RSS of a process tree. Finding the tree means reading /proc/*/stat for every process on
     the machine (this kernel has no /proc/<pid>/task/<tid>/children), so only processes newer than the build are
-    read, every RESCAN_EVERY samples, and only the known members' /proc/<pid>/statm in between (11 us each). PSS comes from smaps_rollup, which makes the kernel walk the
-    process's page tables (13 ms for one of 680 MB; every 100 ms at 100,000 articles that was a third of a core beside
-    the build), so it is read at most every 100 ms and otherwise only after 50 times as long as the last read took.
-    `cpu_seconds`: what the sampling cost this run."""
+    read, every RESCAN_EVERY samples, and only the known members' /proc/<pid>/statm in between (11 us each). PSS
+    comes from smaps_rollup, which makes the kernel walk the process's page tables (13 ms for one of 680 MB; every
+    100 ms at 100,000 articles that was a third of a core beside the build), so it is read at most every 100 ms and
+    otherwise only after 50 times as long as the last read took. `cpu_seconds`: what the sampling cost this run."""
 
     RESCAN_EVERY = 5
     PSS_SPACING = 50

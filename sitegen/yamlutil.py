@@ -108,9 +108,13 @@ def line_of(lines: Lines, path: tuple) -> int:
 
 
 @functools.cache
+def _schema_bytes(name: str) -> bytes:
+    return resources.files("sitegen").joinpath("schemas", f"{name}.schema.json").read_bytes()
+
+
+@functools.cache
 def schema(name: str) -> dict:
-    text = resources.files("sitegen").joinpath("schemas", f"{name}.schema.json").read_text("utf-8")
-    return json.loads(text)
+    return json.loads(_schema_bytes(name))
 
 
 @functools.cache
@@ -184,10 +188,14 @@ class KnownValid(Protocol):
 def validity_key(data: Any, schema_name: str) -> str:
     """Equal for data that validate() would judge the same: the data written out exactly (repr tells apart 1, 1.0,
     True and '1', NaN and None), the schema's text and the validator's version."""
-    text = resources.files("sitegen").joinpath("schemas", f"{schema_name}.schema.json").read_bytes()
-    h = hashlib.blake2b(text + b"\0" + metadata.version("jsonschema").encode() + b"\0", digest_size=20)
+    h = hashlib.blake2b(_validity_salt(schema_name), digest_size=20)
     h.update(repr(data).encode("utf-8", "surrogatepass"))
     return h.hexdigest()
+
+
+@functools.cache
+def _validity_salt(schema_name: str) -> bytes:
+    return _schema_bytes(schema_name) + b"\0" + metadata.version("jsonschema").encode() + b"\0"
 
 
 def validate(data: Any, lines: Lines, schema_name: str, path: str, known: KnownValid | None = None) -> list[Problem]:
