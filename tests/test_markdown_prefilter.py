@@ -25,16 +25,21 @@ import generate  # noqa: E402  (bench/generate.py: the benchmark's corpus genera
 
 
 class _StockConverter(markdown_ext.Converter):
-    def _convert(self, text: str, line_offset: int) -> str:
+    def _convert(self, text: str, line_offset: int, head: tuple[int, int] = (0, 0)) -> str:
         self.md.reset()
-        self.state.line_offset = line_offset
+        self.state.line_offset, self.state.head = line_offset, head
         self.toc.marker = self.toc_marker  # toc's own marker search on every text
         return self.md.convert(text)
 
+    def _convert_with_head(self, *args) -> None:
+        return None  # the quick answer converted on its own, as a second text
+
 
 def _stock_converter() -> markdown_ext.Converter:
-    """Our converter with Python-Markdown's own inline passes and toc marker search put back."""
+    """Our converter with Python-Markdown's own inline passes, toc marker search and table of contents put back,
+    and the quick answer converted on its own."""
     conv = _StockConverter()
+    del conv.toc.build_toc_div  # toc's own method again
     md = conv.md
     for item in list(md.treeprocessors._priority):
         fast = md.treeprocessors[item.name]
