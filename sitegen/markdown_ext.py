@@ -393,6 +393,60 @@ def _share_pygments_objects() -> bool:
 SHARED_PYGMENTS = _share_pygments_objects()
 
 
+def _block_shortcuts(md) -> list[tuple[object, str]]:
+    """Python-Markdown offers every block to each block processor in turn until one takes it, and most of their
+    tests search the whole block with a regex that needs a character the block usually lacks (`#` for a heading,
+    `>` for a quote, `[` for a reference or footnote definition, `|` for a table). Where a processor's test or
+    run is exactly such a search, the same answer is given without it when the block has none of those
+    characters (regexchars.necessary), a tenth of all conversion time. Processors are matched by exact type, so
+    a subclass or an unknown processor keeps its own method. Returns what was replaced (processor, method name).
+    tests/test_markdown_prefilter.py checks each shortcut against the stock method and whole documents."""
+    from markdown.blockprocessors import BlockQuoteProcessor, ReferenceProcessor, SetextHeaderProcessor
+    from markdown.extensions.admonition import AdmonitionProcessor
+    from markdown.extensions.footnotes import FootnoteBlockProcessor
+    from markdown.extensions.tables import TableProcessor
+    from pymdownx.saneheaders import SaneHeadersProcessor
+
+    # test() is bool(RE.search(block)) or RE.match(block), possibly `and` something else: False without a match
+    searched_tests = (SaneHeadersProcessor, SetextHeaderProcessor, BlockQuoteProcessor)
+    # run() pops the block, searches it with RE and, without a match, puts it back and returns False
+    searched_runs = (ReferenceProcessor, FootnoteBlockProcessor)
+    done: list[tuple[object, str]] = []
+    for proc in md.parser.blockprocessors:
+        kind = type(proc)
+        regex = getattr(proc, "RE", None)
+        need = necessary(regex) if isinstance(regex, re.Pattern) else None
+        if kind in searched_tests and need:
+            proc.test = functools.partial(_test_if_any, need, proc.test)
+            done.append((proc, "test"))
+        elif kind in searched_runs and need:
+            proc.run = functools.partial(_run_if_any, need, proc.run)
+            done.append((proc, "run"))
+        elif kind is AdmonitionProcessor and need:
+            # test(): RE.search(block), else whether the block continues the admonition just before it
+            proc.test = functools.partial(_admonition_test, need, proc)
+            done.append((proc, "test"))
+        elif kind is TableProcessor:
+            # a block without "|" is one cell wide and has no border: test() returns False
+            proc.test = functools.partial(_test_if_any, frozenset("|"), proc.test)
+            done.append((proc, "test"))
+    return done
+
+
+def _test_if_any(need: frozenset[str], test, parent, block: str) -> bool:
+    return not need.isdisjoint(block) and test(parent, block)
+
+
+def _run_if_any(need: frozenset[str], run, parent, blocks: list[str]):
+    return run(parent, blocks) if not need.isdisjoint(blocks[0]) else False
+
+
+def _admonition_test(need: frozenset[str], proc, parent, block: str) -> bool:
+    if not need.isdisjoint(block) and proc.RE.search(block):
+        return True
+    return proc.parse_content(parent, block)[0] is not None
+
+
 class ComponentExtension(Extension):
     def __init__(self, state: _State):
         super().__init__()
@@ -425,6 +479,7 @@ class Converter:
         self.toc = self.md.treeprocessors["toc"]
         self.toc_marker = self.toc.marker
         self.toc.build_toc_div = self._toc_div
+        self.block_shortcuts = _block_shortcuts(self.md)
 
     def _toc_div(self, toc_list: list) -> etree.Element:
         """toc builds a table of contents for every text, serializes it and runs every postprocessor on it (about

@@ -7,6 +7,7 @@ and a set of inline edge cases.
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 
@@ -40,6 +41,9 @@ def _stock_converter() -> markdown_ext.Converter:
     and the quick answer converted on its own."""
     conv = _StockConverter()
     del conv.toc.build_toc_div  # toc's own method again
+    for processor, method in conv.block_shortcuts:
+        delattr(processor, method)  # the block processors' own tests and runs
+    conv.block_shortcuts = []
     md = conv.md
     for item in list(md.treeprocessors._priority):
         fast = md.treeprocessors[item.name]
@@ -230,3 +234,55 @@ def test_shared_pygments_lexers_and_formatters_give_the_same_html(monkeypatch):
     for name in ("get_lexer_by_name", "BlockHtmlFormatter", "InlineHtmlFormatter"):
         monkeypatch.setattr(hl, name, getattr(hl, name).original)  # Pygments objects built afresh for every block
     assert markdown_ext.Converter().convert("x.md", CODE_BLOCKS * 2, 1, None, 1)[1].html == shared
+
+
+# -- block shortcuts (markdown_ext._block_shortcuts) -----------------------------------------------------------------
+
+def test_the_block_shortcuts_are_installed():
+    installed = sorted((type(p).__name__, m) for p, m in FAST.block_shortcuts)
+    assert installed == [("AdmonitionProcessor", "test"), ("BlockQuoteProcessor", "test"),
+                         ("FootnoteBlockProcessor", "run"), ("ReferenceProcessor", "run"),
+                         ("SaneHeadersProcessor", "test"), ("SetextHeaderProcessor", "test"),
+                         ("TableProcessor", "test")]
+    assert not any(m in vars(p) for p in STOCK.md.parser.blockprocessors for m in ("test", "run"))
+
+
+BLOCK_ALPHABET = st.sampled_from(list("ab #>|[]^:=-!*_ .\n\t`") + ["!!! note", "    ", "[^1]: ", "[r]: /x/",
+                                                                   "| a | b |", "|---|---|", "## ", "> ", "===",
+                                                                   "x | y\n:|:", "x | y\n | "])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(BLOCK_ALPHABET, max_size=30).map("".join), st.booleans())
+def test_each_shortcut_test_answers_as_the_stock_test(block, after_admonition):
+    import xml.etree.ElementTree as etree
+
+    parent = etree.Element("div")
+    if after_admonition:  # the admonition test also asks whether an indented block continues the one before
+        etree.SubElement(parent, "div", {"class": "admonition note"})
+    for processor, method in FAST.block_shortcuts:
+        if method != "test":
+            continue
+        stock = getattr(type(processor), method)
+        answers = []
+        for test in (getattr(processor, method), functools.partial(stock, processor)):
+            answers.append(bool(test(parent, block)))
+            if hasattr(processor, "current_sibling"):
+                processor.current_sibling, processor.content_indent = None, 0  # what a test leaves for its run
+        assert answers[0] == answers[1], (type(processor).__name__, block)
+
+
+BLOCK_PIECES = st.sampled_from([
+    "Plain paragraph with a hyphen-word and a period.", "## Heading two", "# One #", "Setext\n===", "Setext\n---",
+    "> quoted\n> more", "Text\n> lazy quote", "| a | b |\n|---|---|\n| 1 | 2 |", "a | b\n--|--\nc | d",
+    "| single |\n|---|\n| x |", "x | y\n:|:\n1 | 2", "x | y\n | \n1 | 2", "[r]: /ref/ \"T\"\nSee [r].", "Para then\n[r]: /ref/", "Note[^1].\n\n[^1]: Foot.",
+    "!!! note \"Title\"\n    Body of it.", "    indented continuation", "- item\n- item [r]", "1. one\n2. two",
+    "***", "- - -", "Text with ! bang and # hash and > gt and | pipe", "```\ncode | # > [\n```", "\t tabbed",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(BLOCK_PIECES, min_size=1, max_size=8), st.sampled_from(["\n\n", "\n"]))
+def test_documents_of_block_pieces_convert_exactly_as_stock_markdown(pieces, joiner):
+    fast, stock = both(joiner.join(pieces))
+    assert fast == stock
