@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import heapq
 from collections import Counter
 from dataclasses import dataclass
+from typing import Protocol
+
+import orjson
 
 from .content import slim
 from .errors import Problem
@@ -91,9 +95,19 @@ def checked_slim(article: Article, roles: dict[str, Role]) -> tuple[Article, lis
     return slim(article), article_problems(article, roles)
 
 
+class RelatedMemo(Protocol):
+    """Where assemble() keeps the last related reading it worked out (the article store: sitegen.store.Store)."""
+
+    def related(self, key: str) -> list | None: ...
+
+    def remember_related(self, key: str, value: list) -> None: ...
+
+
 def assemble(site: Site, roles: dict[str, Role], articles: list[Article], options: Options,
-             checked: dict[str, list[Problem]] | None = None) -> tuple[Assembled | None, list[Problem]]:
-    """`checked`: article_problems() of the slim articles (content.slim), found before they were slimmed."""
+             checked: dict[str, list[Problem]] | None = None,
+             memo: RelatedMemo | None = None) -> tuple[Assembled | None, list[Problem]]:
+    """`checked`: article_problems() of the slim articles (content.slim), found before they were slimmed. `memo`:
+    related reading for the same articles is taken from there instead of worked out again."""
     problems: list[Problem] = []
     seen: dict[str, Article] = {}
     all_slugs = {a.slug for a in articles}
@@ -127,7 +141,7 @@ def assemble(site: Site, roles: dict[str, Role], articles: list[Article], option
 
     shown = sorted((a for a in articles if visible(a)), key=lambda a: (a.date, a.slug), reverse=True)
     by_slug = {a.slug: a for a in shown}
-    related = _related_all(shown, by_slug)
+    related = _related_memo(shown, by_slug, memo) if memo is not None else _related_all(shown, by_slug)
     neighbours = {
         a.slug: (shown[i - 1] if i > 0 else None, shown[i + 1] if i + 1 < len(shown) else None)
         for i, a in enumerate(shown)
@@ -136,6 +150,30 @@ def assemble(site: Site, roles: dict[str, Role], articles: list[Article], option
 
 
 NEARBY = 10  # per shared role or tag, the candidates nearest in date on each side
+
+
+def related_key(shown: list[Article], limit: int = 3) -> str:
+    """Equal for inputs on which _related_all() gives the same answer: everything it reads of each article, in
+    order, its limits and its own code."""
+    code = _related_all.__code__
+    h = hashlib.blake2b(orjson.dumps([limit, NEARBY, code.co_code.hex(), repr(code.co_consts)]), digest_size=20)
+    h.update(orjson.dumps([(a.slug, a.date.toordinal(), a.roles, a.tags, a.related) for a in shown]))
+    return h.hexdigest()
+
+
+def _related_memo(shown: list[Article], by_slug: dict[str, Article], memo: RelatedMemo) -> dict[str, tuple[Article, ...]]:
+    """_related_all() through the memo: a warm build of 4,000 articles spends 0.15 s working it out, 5 % of the
+    build, for the answer it got last time. A stored answer that does not fit these articles is worked out again."""
+    key = related_key(shown)
+    stored = memo.related(key)
+    if isinstance(stored, list) and len(stored) == len(shown):
+        try:
+            return {a.slug: tuple(by_slug[s] for s in slugs) for a, slugs in zip(shown, stored, strict=True)}
+        except (KeyError, TypeError):
+            pass
+    related = _related_all(shown, by_slug)
+    memo.remember_related(key, [[b.slug for b in related[a.slug]] for a in shown])
+    return related
 
 
 def _related_all(shown: list[Article], by_slug: dict[str, Article], limit: int = 3) -> dict[str, tuple[Article, ...]]:

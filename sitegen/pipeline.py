@@ -278,7 +278,7 @@ class Session:
             problems.raise_if_any()
         assert site is not None and roles is not None
         # cross-references are checked even when some articles failed, so one run reports everything
-        assembled, found = assemble(site, roles, articles, self.options, checked)
+        assembled, found = assemble(site, roles, articles, self.options, checked, self.store)
         problems.extend(found)
         problems.raise_if_any()
         assert assembled is not None

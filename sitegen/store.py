@@ -5,7 +5,8 @@ extension setting or a new release of sitegen simply misses. Values are JSON and
 carries a digest of its record and body, so a foreign or corrupt cache is ignored and rebuilt, never trusted. With
 --no-cache the store is a temporary file. Bodies (HTML) stay on disk; the build keeps only article metadata in
 memory. Beside the full record, a row keeps the slim article (content.slim) with its own problems for one set of
-role ids: a one-shot build loads and checks cached articles from that alone.
+role ids: a one-shot build loads and checks cached articles from that alone. Two small tables more: data files found
+valid (yamlutil.validity_key) and the last related reading worked out (assemble.related_key).
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ class Store:
                        "body BLOB)")
             # `valid`: data (data/*.yaml) that passed its schema, by yamlutil.validity_key
             db.execute("CREATE TABLE IF NOT EXISTS valid (key TEXT PRIMARY KEY)")
+            # `related`: the last related reading worked out (assemble.related_key -> slugs), one row
+            db.execute("CREATE TABLE IF NOT EXISTS related (key TEXT PRIMARY KEY, value BLOB)")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
         except sqlite3.DatabaseError:
             db.close()
@@ -152,6 +155,21 @@ class Store:
     def remember_valid(self, key: str) -> None:
         self.valid_used.add(key)
         self.db.execute("INSERT OR REPLACE INTO valid VALUES (?)", (key,))
+
+    def related(self, key: str) -> list | None:
+        """The related reading stored under this assemble.related_key (assemble.RelatedMemo); None if none or
+        damaged."""
+        row = self.db.execute("SELECT value FROM related WHERE key=?", (key,)).fetchone()
+        try:
+            return _unpack(row[0]) if row is not None else None
+        except (ValueError, TypeError):
+            return None
+
+    def remember_related(self, key: str, value: list) -> None:
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("DELETE FROM related")
+            self.db.execute("INSERT INTO related VALUES (?, ?)", (key, _pack(value)))
 
     def prune(self, keep: set[str]) -> None:
         """Forget articles no longer in the site (edited or deleted), and data no longer read, so the store does not

@@ -388,3 +388,66 @@ def test_validity_keys_tell_apart_what_a_schema_tells_apart() -> None:
     keys = [validity_key({"x": v}, "article") for v in values]
     assert len(set(keys)) == len(values)
     assert validity_key({"x": 1}, "article") == validity_key({"x": 1}, "article") != validity_key({"x": 1}, "roles")
+
+
+def test_related_reading_is_kept_for_the_same_articles_and_worked_out_again_for_any_change(tmp_path: Path,
+                                                                                           monkeypatch) -> None:
+    """assemble() takes related reading from the store when every input of _related_all() is the same, and works
+    it out again when any of them changed (a tag, a role, a date, a slug, a `related:` list, an article more), or
+    when the stored answer is damaged or does not fit; the answer is always what _related_all() gives."""
+    from dataclasses import replace
+
+    from sitegen import assemble as asm
+    from sitegen.content import parse_article
+    from sitegen.store import Store
+
+    site = tmp_path / "site"
+    generate.generate(80, site, seed=3)
+    shown = []
+    for path in sorted((site / "content").glob("*.md")):
+        shown.append(parse_article(path.read_text(), f"content/{path.name}")[0])
+    shown.sort(key=lambda a: (a.date, a.slug), reverse=True)
+    store = Store(tmp_path / "store.sqlite")
+    calls = []
+    real = asm._related_all
+    monkeypatch.setattr(asm, "_related_all", lambda *a, **k: calls.append(1) or real(*a, **k))
+
+    def answer(articles):
+        by_slug = {a.slug: a for a in articles}
+        got = asm._related_memo(articles, by_slug, store)
+        assert got == real(articles, by_slug)
+        return got
+
+    answer(shown)
+    assert len(calls) == 1
+    answer(shown)
+    assert len(calls) == 1  # the same articles: taken from the store
+    first, second = shown[0], shown[1]
+    changes = [
+        [replace(first, tags=first.tags + ("Brand new tag",))] + shown[1:],
+        [replace(first, roles=tuple(reversed(first.roles)))] + shown[1:] if len(first.roles) > 1 else None,
+        [replace(first, date=first.date - dt.timedelta(days=1))] + shown[1:],
+        [replace(first, slug=first.slug + "-moved")] + shown[1:],
+        [replace(first, related=(second.slug,))] + shown[1:],
+        shown[:-1],
+    ]
+    for changed in [c for c in changes if c is not None]:
+        before = len(calls)
+        answer(changed)
+        assert len(calls) == before + 1
+    answer(shown)  # back to the first articles: the store keeps one answer, so this is worked out again
+    assert len(calls) == len([c for c in changes if c is not None]) + 2
+
+    key = asm.related_key(shown)
+    damage = [
+        lambda: store.db.execute("UPDATE related SET value=?", (b"not lz4",)),
+        lambda: store.remember_related(key, [["no-such-slug"]] * len(shown)),  # names an article the site lacks
+        lambda: store.remember_related(key, [[]] * (len(shown) - 1)),  # one answer short
+        lambda: store.remember_related(key, {"a": 1}),
+    ]
+    for spoil in damage:
+        spoil()
+        before = len(calls)
+        answer(shown)
+        assert len(calls) == before + 1
+    store.close()
