@@ -367,6 +367,28 @@ def empty_trash() -> None:
         os.sync()  # the freed inodes' table written back: the kernel then skips them for one minute, not six
 
 
+def cpu_probe_ms() -> float:
+    """Milliseconds of CPU for a fixed piece of pure-Python work (dicts, strings, a regex: what conversion does),
+    best of five. This machine is a VM whose host is shared: in slow spells the same build takes 15-25 % longer, and
+    this reading, taken before and after each article count, shows them."""
+    import re as _re
+
+    word = _re.compile(r"[a-z]+")
+
+    def work() -> float:
+        started = time.process_time()
+        counts: dict[str, int] = {}
+        for i in range(30_000):
+            for w in word.findall(f"line {i} of the probe text with some words"):
+                counts[w] = counts.get(w, 0) + 1
+        return time.process_time() - started
+
+    warm_until = time.monotonic() + 0.5  # an idle virtual CPU runs slower for a moment: keep it busy first
+    while time.monotonic() < warm_until:
+        work()
+    return round(min(work() for _ in range(5)) * 1000, 1)
+
+
 def probe_us() -> float:
     """Microseconds to create a folder holding a 24 KB file, averaged over PROBE_FILES (the probe then goes to the
     trash, not deleted: deleting is what slows the disk down)."""
@@ -755,10 +777,13 @@ def main(argv: list[str] | None = None) -> int:
                    "scenarios": [s.name for s in chosen], "poll_seconds": POLL_SECONDS,
                    "source_date_epoch": SOURCE_DATE_EPOCH, "python": args.python},
         "disk_probe_us": probes,
+        "cpu_probe_ms": {"start": cpu_probe_ms()},
         "results": [],
         "notes": [],
         "errors": [],
     }
+    print(f"cpu probe: {report['cpu_probe_ms']['start']} ms (a fixed piece of Python work; higher means the host "
+          "is in a slow spell)\n", flush=True)
     header = f"{'N':>7}  {'scenario':22} {'seconds':>9} {'pages/s':>9} {'peak MB':>9} {'PSS MB':>8}"
     if args.repeat > 1:
         header += f"  {'min-max s':>15}"
@@ -806,10 +831,12 @@ def main(argv: list[str] | None = None) -> int:
                 if args.repeat > 1:
                     row += f"  {result['seconds_min']:>7.2f}-{result['seconds_max']:<7.2f}"
                 rows.append(row)
+        report["cpu_probe_ms"][f"after N={n}"] = cpu_probe_ms()
         save()
         print(flush=True)
 
     empty_trash()
+    print("cpu probe, ms: " + ", ".join(f"{k} {v}" for k, v in report["cpu_probe_ms"].items()))
     print(header)
     print("-" * len(header))
     for row in rows:
