@@ -368,19 +368,21 @@ def empty_trash() -> None:
 
 
 def cpu_probe_ms() -> float:
-    """Milliseconds of CPU for a fixed piece of pure-Python work (dicts, strings, a regex: what conversion does),
-    best of five. This machine is a VM whose host is shared: in slow spells the same build takes 15-25 % longer, and
-    this reading, taken before and after each article count, shows them."""
-    import re as _re
+    """Milliseconds of CPU to convert the repository's own article ten times with stock Python-Markdown (not
+    sitegen's converter, so the reading does not move with sitegen's code), best of five after 0.5 s of warm-up.
+    This machine is a VM on a shared host: in slow spells the same build takes 15-30 % longer, and this reading,
+    taken before and after each article count, shows them. A small pure-Python loop did not: its working set fits
+    in cache, and the spells seem to be other tenants taking the cache and memory bandwidth."""
+    import markdown
 
-    word = _re.compile(r"[a-z]+")
+    text = next((REPO / "content").glob("*.md")).read_text(encoding="utf-8")
+    md = markdown.Markdown(extensions=["tables", "toc", "footnotes", "attr_list", "admonition", "smarty"])
 
     def work() -> float:
         started = time.process_time()
-        counts: dict[str, int] = {}
-        for i in range(30_000):
-            for w in word.findall(f"line {i} of the probe text with some words"):
-                counts[w] = counts.get(w, 0) + 1
+        for _ in range(10):
+            md.reset()
+            md.convert(text)
         return time.process_time() - started
 
     warm_until = time.monotonic() + 0.5  # an idle virtual CPU runs slower for a moment: keep it busy first
