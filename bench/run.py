@@ -784,7 +784,7 @@ def main(argv: list[str] | None = None) -> int:
         "notes": [],
         "errors": [],
     }
-    print(f"cpu probe: {report['cpu_probe_ms']['start']} ms (a fixed piece of Python work; higher means the host "
+    print(f"cpu probe: {report['cpu_probe_ms']['start']} ms (stock Python-Markdown, the repository's article ten times; higher: the host "
           "is in a slow spell)\n", flush=True)
     header = f"{'N':>7}  {'scenario':22} {'seconds':>9} {'pages/s':>9} {'peak MB':>9} {'PSS MB':>8}"
     if args.repeat > 1:
