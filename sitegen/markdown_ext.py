@@ -512,10 +512,10 @@ class Converter:
         calls, problems = len(state.calls), len(state.problems)
         # the head is line 1 (numbered as the field's line) and the blank line 2; the body starts on line 3
         out = self._convert(qa_text + "\n\n" + body, body_line - 3, (2, qa_line - 1))
-        if out.startswith("<p>"):
-            end = out.find("</p>") + len("</p>")
-            if end >= len("</p>") and "<p>" not in out[3:end]:
-                return out[:end], out[end:].strip()
+        close = out.find("</p>") if out.startswith("<p>") else -1
+        if close > 0 and "<p>" not in out[3:close]:  # the head is exactly the first paragraph
+            end = close + len("</p>")
+            return out[:end], out[end:].strip()
         del state.calls[calls:], state.problems[problems:]  # never reached for a mergeable head (tested)
         state.literal.clear()
         return None
