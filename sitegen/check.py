@@ -24,7 +24,7 @@ from .assemble import Options, alias_url
 from .checks_html import ERROR, WARNING, PageReport, Shared
 from .errors import BuildError, Problem
 from .model import Article, Page, Role
-from .pages import article_url, plan
+from .pages import article_url, output_problems, plan
 from .pipeline import Progress, Result, Session, fingerprint
 from .workers import Pool, Setup, renderer_for
 
@@ -209,6 +209,7 @@ def check_site(root: Path, options: Options, jobs: int | None = None) -> Report:
         config, found_settings = settings(site_data, site_lines)
         pages = plan(assembled)
         assets = {k: v[0] for k, v in fingerprint(session.paths).items()}
+        BuildError.raise_if(output_problems(pages, assets))
         every_article = [article for _stamp, article in session.files.values()]  # drafts and future ones too
 
         urls = {p.url for p in pages} | {p.output for p in pages} | set(assets.values()) | {".nojekyll"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
@@ -79,6 +80,20 @@ def make_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentP
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line. Whatever the sources hold, it ends with an exit status and one line per problem: an
+    exception that escaped every per-file handler is a bug of ours, printed as one line (SITEGEN_DEBUG=1 re-raises
+    it for the traceback)."""
+    try:
+        return _main(argv)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
+        if os.environ.get("SITEGEN_DEBUG"):
+            raise
+        print(f"error: internal error: {type(exc).__name__}: {exc} (a bug in sitegen; please report it, with "
+              "SITEGEN_DEBUG=1 for the traceback)".replace("\n", " "), file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser, subcommands = make_parser()
     if argv in (["-h"], ["--help"]):

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from . import yamlutil
 from .errors import Problem
+from .limits import CONVERT_SECONDS, MAX_CONTENT_BYTES, MAX_INLINE_WORK, MAX_MARKDOWN_DEPTH, TooSlow, deadline
 from .markdown_ext import converter
 from .model import Article, Body, Component, Converted, Heading
 
@@ -34,13 +35,43 @@ def split_front_matter(text: str, path: str) -> tuple[str, str, int]:
 
 
 def decode_source(raw: bytes, rel: str) -> tuple[str | None, Problem | None]:
-    """UTF-8 text (a BOM is dropped), or the problem at the line of the first byte that is not UTF-8."""
+    """UTF-8 text (a BOM is dropped), or the problem at the line of the first byte that is not UTF-8 or of the first
+    control character (Python-Markdown keeps its own placeholders in control characters: text must not forge them)."""
     try:
-        return raw.decode("utf-8-sig"), None
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return None, Problem(rel, line, f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x} cannot be decoded); "
                                         "save it as UTF-8")
+    control = CONTROL_RE.search(text)
+    if control is not None:
+        line = text.count("\n", 0, control.start()) + 1
+        return None, Problem(rel, line, f"control character U+{ord(control.group()):04X} in the text; remove it "
+                                        "(only tabs and line breaks are allowed)")
+    return text, None
+
+
+CONTROL_RE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def read_source(path: str, rel: str, limit: int = MAX_CONTENT_BYTES) -> tuple[bytes | None, Problem | None]:
+    """A source file's bytes, read only up to `limit` (a larger file is a problem, not a gigabyte in memory)."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(limit + 1)
+    except FileNotFoundError:
+        return None, Problem(rel, 1, "file is missing")
+    except OSError as exc:
+        return None, Problem(rel, 1, f"cannot read the file: {exc.strerror or exc}")
+    if len(raw) > limit:
+        return None, Problem(rel, 1, f"file is larger than {limit // (1024 * 1024)} MB, the most a source file may be")
+    return raw, None
+
+
+def internal_error(exc: BaseException) -> str:
+    """The message for an exception no input should cause: a bug of sitegen's, reported against the file."""
+    return (f"internal error: {type(exc).__name__}: {exc}"[:300]
+            + " (a bug in sitegen, not in this file; please report it with the file attached)")
 
 
 class ArticleError(Exception):
@@ -69,10 +100,64 @@ def parse_article(text: str, path: str, key: str = "") -> tuple[Article, Body]:
     if problems:
         raise ArticleError(problems)
     qa = meta.get("quick_answer")
-    converted, html, problems = converter().convert(path, body, body_line, qa, lines.get(("quick_answer",), 1))
+    qa_line = lines.get(("quick_answer",), 1)
+    problems = markdown_bounds(path, body, body_line) + (markdown_bounds(path, qa, qa_line, lines=False) if qa else [])
+    if problems:
+        raise ArticleError(problems[:1])
+    try:
+        with deadline(CONVERT_SECONDS):
+            converted, html, problems = converter().convert(path, body, body_line, qa, qa_line)
+    except TooSlow:
+        raise _problem(path, body_line, f"converting this article took more than {CONVERT_SECONDS} s and was "
+                                        "stopped; its Markdown may be pathological (see SECURITY.md)") from None
+    except RecursionError:
+        raise _problem(path, body_line, "Markdown nested too deeply to convert; flatten its lists, quotes "
+                                        "or emphasis") from None
     if problems:
         raise ArticleError(problems)
     return _article(path, meta, lines, converted, key), html
+
+
+QUOTE_OR_ITEM_RE = re.compile(r"[ \t]*(?:>|(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$))")
+OPENERS_RE = re.compile(r"[\[<]")
+
+
+def markdown_bounds(path: str, text: str, first_line: int, lines: bool = True) -> list[Problem]:
+    """Limits checked before conversion (sitegen.limits): how deeply lists and quotes nest on one line (each `>`,
+    each list marker and each 4 columns of indentation before them is a level), and the work Python-Markdown's
+    inline patterns will do (the square of the `[` and `<` in each block, summed)."""
+    problems = []
+    work = 0
+    block_start, openers = first_line, 0
+    for number, line in enumerate(text.split("\n") if lines else [text], first_line):
+        if not line.strip():
+            block_start, openers = number + 1, 0
+            continue
+        if "[" in line or "<" in line:
+            count = len(OPENERS_RE.findall(line))
+            work += 2 * openers * count + count * count  # (openers + count)^2 - openers^2
+            openers += count
+            if work > MAX_INLINE_WORK:
+                problems.append(Problem(path, block_start, f"too many '[' and '<' to convert in reasonable time "
+                                        f"({openers:,} in the paragraph that starts here); split the text into "
+                                        "smaller paragraphs or remove stray brackets"))
+                break
+        if lines and (line[:1] in " \t>-*+" or line[:1].isdigit()):
+            depth, position = 0, 0
+            while True:
+                found = QUOTE_OR_ITEM_RE.match(line, position)
+                if found is None or found.end() == position:
+                    break
+                depth += 1
+                position = found.end()
+            if depth:
+                indent = line[: len(line) - len(line.lstrip(" \t"))]
+                depth += len(indent.expandtabs(4)) // 4
+            if depth > MAX_MARKDOWN_DEPTH:
+                problems.append(Problem(path, number, f"lists and quotes nested {depth} levels deep (at most "
+                                        f"{MAX_MARKDOWN_DEPTH}); flatten them"))
+                break
+    return problems
 
 
 def _article(path: str, meta: dict, lines: dict, converted: Converted, key: str) -> Article:

@@ -13,6 +13,15 @@ class Problem:
     line: int
     message: str
 
+    def __post_init__(self) -> None:
+        # one problem, one line: a newline or control character in a message (quoted from a source file) is shown
+        # escaped, so no input can forge more lines of output
+        if not self.message.isprintable():
+            clean = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in self.message)
+            object.__setattr__(self, "message", clean)
+        if not self.path.isprintable():
+            object.__setattr__(self, "path", "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in self.path))
+
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
 
@@ -23,6 +32,11 @@ class BuildError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(set(problems))
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def raise_if(cls, problems: list[Problem]) -> None:
+        if problems:
+            raise cls(problems)
 
 
 class Collector:

@@ -9,13 +9,14 @@ result with a clean full build after random edits of every kind.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
 
 from . import data as datafiles
 from .assemble import article_problems
-from .content import ArticleError, parse_article
+from .content import ArticleError, decode_source, internal_error, parse_article, read_source
 from .deps import ALL, Fingerprints
 from .errors import BuildError, Collector, Problem
 from .formats import reading_minutes
@@ -48,6 +49,8 @@ def quick_build(session, changed: set[str], result, started: float):
     root = session.paths.root
     rels = set()
     for raw in changed:
+        if os.path.islink(raw):
+            return None  # the full path checks where a link leads
         try:
             rels.add(Path(raw).resolve().relative_to(root).as_posix())
         except ValueError:
@@ -89,7 +92,9 @@ def quick_build(session, changed: set[str], result, started: float):
     stored = []
     new_files = {}
     for rel in articles:
-        raw = (root / rel).read_bytes()
+        raw, problem = read_source(str(root / rel), rel)
+        if raw is None:
+            return None  # the full path reports it
         stamp = (root / rel).stat()
         key = article_key(rel, raw)
         old = session.files[rel][1]
@@ -97,14 +102,16 @@ def quick_build(session, changed: set[str], result, started: float):
             continue
         cached = session.store.articles([key]).get(key)
         if cached is None:
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
+            text, problem = decode_source(raw, rel)
+            if text is None:
                 return None  # the full path reports it with its line
             try:
                 cached, body = parse_article(text, rel, key)
             except ArticleError as exc:
                 problems.extend(exc.problems)
+                continue
+            except Exception as exc:  # noqa: BLE001 - reported against the file, never a traceback
+                problems.add(rel, 1, internal_error(exc))
                 continue
             stored.append((cached, body))
         if structure(cached, wpm) != structure(old, wpm):

@@ -26,6 +26,7 @@ from markdown.treeprocessors import InlineProcessor, Treeprocessor
 from markdown.util import AtomicString
 
 from .errors import Problem
+from .limits import MAX_CALL_CHARS, MAX_CALL_NESTING
 from .model import Body, Component, Converted, Heading, Uncacheable, identity
 from .regexchars import necessary
 
@@ -60,7 +61,11 @@ INLINE_COMPONENTS = frozenset({"salary", "postings", "salary_gap", "role"})
 BLOCK_COMPONENTS = frozenset({"quick_answer", "salary_table", "responsibilities", "skills", "cta"})
 KNOWN_COMPONENTS = INLINE_COMPONENTS | BLOCK_COMPONENTS
 
-CALL_RE = re.compile(r"\{\{(.*?)\}\}")
+# A call is `{{`, then anything but a line break or another `{{`, then `}}`: from each `{{` the search stops at the
+# next one, so a line of 20,000 `{{` is read in linear time (`\{\{(.*?)\}\}` rescanned the line from each of them).
+CALL_RE = re.compile(r"\{\{((?:(?!\{\{)[^\n])*?)\}\}")
+FENCE_OPEN_RE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+BACKTICKS_RE = re.compile(r"`+")
 TOKEN_RE = re.compile(r"SGCOMP(\d+)X")
 TAG_RE = re.compile(r"<[^>]+>")
 H2_RE = re.compile(r'<h2 id="([^"]+)"[^>]*>')
@@ -104,11 +109,18 @@ def token(index: int) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def parse_call(source: str) -> tuple[str, tuple] | str:
-    """`salary("ai-engineer")` -> ("salary", ("ai-engineer",)); a message string when it is not a component call."""
+    """`salary("ai-engineer")` -> ("salary", ("ai-engineer",)); a message string when it is not a component call.
+    Only calls outside code get here (the tokenizer leaves code alone), so only they can be errors."""
+    if len(source) > MAX_CALL_CHARS:
+        return f"component call too long: {len(source):,} characters (at most {MAX_CALL_CHARS:,})"
+    if source.count("(") + source.count("[") > MAX_CALL_NESTING:
+        return f"component call with more than {MAX_CALL_NESTING} brackets; arguments are plain values"
     try:
         template = _jinja.parse("{{ " + source + " }}")
     except jinja2.TemplateSyntaxError as exc:
         return f"cannot read component {{{{ {source} }}}}: {exc.message}"
+    except RecursionError:  # pragma: no cover - the bracket limit above keeps Jinja's parser shallow
+        return "component call nested too deeply"
     output = template.body[0] if len(template.body) == 1 else None
     expr = output.nodes[0] if isinstance(output, nodes.Output) and len(output.nodes) == 1 else None
     if not isinstance(expr, nodes.Call) or not isinstance(expr.node, nodes.Name):
@@ -124,6 +136,32 @@ def parse_call(source: str) -> tuple[str, tuple] | str:
     return name, args
 
 
+def code_free(line: str) -> list[tuple[bool, str]]:
+    """The line cut into (is inline code, text) pieces: a run of n backticks opens a code span that the next run of
+    exactly n backticks closes (Python-Markdown's rule; a span never crosses a line there)."""
+    if "`" not in line:
+        return [(False, line)]
+    pieces: list[tuple[bool, str]] = []
+    start = 0
+    position = 0
+    while True:
+        opener = BACKTICKS_RE.search(line, position)
+        if opener is None:
+            break
+        closer = BACKTICKS_RE.search(line, opener.end())
+        while closer is not None and len(closer.group()) != len(opener.group()):
+            closer = BACKTICKS_RE.search(line, closer.end())
+        if closer is None:
+            position = opener.end()
+            continue
+        if opener.start() > start:
+            pieces.append((False, line[start:opener.start()]))
+        pieces.append((True, line[opener.start():closer.end()]))
+        start = position = closer.end()
+    pieces.append((False, line[start:]))
+    return pieces
+
+
 class _State:
     """Per-conversion state shared by the extension's processors."""
 
@@ -137,8 +175,10 @@ class _State:
 
 
 class _Tokenize(Preprocessor):
-    """Runs first, on the source lines as written (so line numbers are exact): replaces each call with a token.
-    Tokens that end up in code or raw HTML are turned back into the literal call by the two restorers below."""
+    """Runs first, on the source lines as written (so line numbers are exact): replaces each call outside code with
+    a token. Fenced blocks (at any indentation: also inside list items) and inline code spans are left exactly as
+    written. Calls are read only after conversion, once it is known which tokens stayed outside code: a token that
+    ends up in indented code or raw HTML is turned back into the call as written by the two restorers below."""
 
     def __init__(self, md, state: _State):
         super().__init__(md)
@@ -148,21 +188,32 @@ class _Tokenize(Preprocessor):
         state = self.state
 
         def replace(match: re.Match, lineno: int) -> str:
-            source = match.group(1).strip()
-            parsed = parse_call(source)
-            if isinstance(parsed, str):
-                state.problems.append(Problem(state.path, lineno, parsed))
-                return match.group(0)
             tok = token(len(state.calls))
-            state.calls.append(Component(tok, parsed[0], parsed[1], match.group(0), lineno))
+            state.calls.append(Component(tok, "", (), match.group(0), lineno))
             return tok
 
-        out = []
+        out: list[str] = []
         head, head_offset = state.head
+        # the fenced block we may be in: its opening run of backticks or tildes, where it starts in `out`, and how
+        # many calls there were before it. Lines after an opening fence are tokenized all the same, and put back
+        # as written once a closing fence shows they were code (a fence never closed is no code block).
+        fence: tuple[str, int, int] | None = None
         for number, line in enumerate(lines):
-            if "{{" in line:
+            opened = FENCE_OPEN_RE.match(line)
+            if fence is not None and opened and opened.group(1)[0] == fence[0][0] \
+                    and len(opened.group(1)) >= len(fence[0]) and not line[opened.end():].strip():
+                start = fence[1]
+                out[start:] = lines[number - (len(out) - start):number]
+                del state.calls[fence[2]:]
+                out.append(line)
+                fence = None
+                continue
+            if fence is None and opened and not (opened.group(1)[0] == "`" and "`" in line[opened.end():]):
+                fence = (opened.group(1), len(out) + 1, len(state.calls))
+            elif "{{" in line:
                 lineno = (head_offset if number < head else state.line_offset) + number + 1
-                line = CALL_RE.sub(lambda m: replace(m, lineno), line)
+                line = "".join(text if code else CALL_RE.sub(lambda m: replace(m, lineno), text)
+                               for code, text in code_free(line))
             out.append(line)
         return out
 
@@ -540,9 +591,19 @@ class Converter:
         headings = tuple(_flatten(self.md.toc_tokens))
         plain = TAG_RE.sub(" ", TOKEN_RE.sub(" ", qa_html + " " + html_out))
         words = len(html.unescape(plain).split())
-        # the literal text is needed only while converting (to restore calls in code): dropped, it saves memory
-        calls = tuple(replace(c, block=f"<p>{c.token}</p>" in html_out, source="", name=sys.intern(c.name))
-                      for c in state.calls if c.token not in state.literal)
+        # only the calls that stayed outside code are components: read them now (the literal text is needed only
+        # while converting, to restore calls in code: dropped, it saves memory)
+        calls = []
+        for c in state.calls:
+            if c.token in state.literal:
+                continue
+            parsed = parse_call(c.source[2:-2].strip())
+            if isinstance(parsed, str):
+                state.problems.append(Problem(path, c.line, parsed))
+                continue
+            calls.append(replace(c, name=sys.intern(parsed[0]), args=parsed[1],
+                                 block=f"<p>{c.token}</p>" in html_out, source=""))
+        calls = tuple(calls)
         faq = tuple((anchor, html_to_text(answer)) for anchor, answer in faq_sections(html_out, headings))
         return Converted(calls, headings, words), Body(html_out, qa_html, faq), list(state.problems)
 

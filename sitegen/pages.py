@@ -7,7 +7,9 @@ from collections import defaultdict
 
 from .assemble import Assembled, alias_url
 from .content import slugify
+from .errors import Problem
 from .model import Article, Page
+from .write import unsafe_reason
 
 FEED_SIZE = 20
 
@@ -116,3 +118,48 @@ def site_files(a: Assembled, pages: list[Page]) -> list[Page]:
         Page("_redirects", "_redirects", "_redirects", "redirects", "", "", extra={"redirects": redirects}),
         Page("_headers", "_headers", "_headers", "headers", "", ""),
     ]
+
+
+FIXED_KINDS = frozenset({"index", "404", "feed", "sitemap", "robots", "redirects", "headers", "roles"})
+
+
+def origin(page: Page) -> tuple[str, int, str]:
+    """The source file, line and field a page's address comes from, for a problem with that address."""
+    art = page.article
+    if page.kind == "redirect" and art is not None:
+        for index, alias in enumerate(art.aliases):
+            if alias_url(alias) == page.url:
+                return art.path, art.lines.get(("aliases", index), art.line_of("aliases")), f"aliases: '{alias}'"
+    if page.kind == "article" and art is not None:
+        return art.path, art.line_of("slug") if ("slug",) in art.lines else 1, f"slug '{art.slug}'"
+    if page.kind in ("category", "tag") and page.items:
+        first = page.items[0]
+        if page.kind == "category":
+            return first.path, first.line_of("category"), f"category '{first.category}'"
+        name = page.extra.get("heading", "").removeprefix("Tagged ")
+        index = first.tags.index(name) if name in first.tags else 0
+        return first.path, first.lines.get(("tags", index), first.line_of("tags")), f"tags: '{name}'"
+    if page.kind == "role" and page.role is not None:
+        return "data/roles.yaml", page.role.line, f"role id '{page.role.id}'"
+    return f"templates/{page.template}", 1, f"page {page.url!r}"
+
+
+def output_problems(pages: list[Page], static_outputs: dict[str, str]) -> list[Problem]:
+    """Every page's output path passes the writer's own check (write.unsafe_reason), and no two files share one;
+    each problem names the source field the path came from. `static_outputs`: output path -> static/ source."""
+    problems = []
+    taken: dict[str, str] = {out: f"static/{rel}" for rel, out in static_outputs.items()}
+    # the site's own files first: a page whose address a source field chose is the one reported for a clash
+    for page in sorted(pages, key=lambda p: p.kind not in FIXED_KINDS):
+        reason = unsafe_reason(page.output)
+        if reason is None and page.output not in taken:
+            taken[page.output] = page.url
+            continue
+        path, line, field = origin(page)
+        if reason is not None:
+            problems.append(Problem(path, line, f"{field} would be written to {page.output!r}, outside the site's "
+                                                f"pages: {reason}"))
+        else:
+            problems.append(Problem(path, line, f"{field} would be written to {page.output!r}, which another page "
+                                                f"({taken[page.output] or '/'}) is already written to"))
+    return problems

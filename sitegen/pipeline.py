@@ -20,14 +20,16 @@ from . import data as datafiles
 from .assemble import Assembled, Options, assemble, checked_slim
 from .deps import ALL, Entry, Fingerprints, Manifest
 from .errors import BuildError, Collector, Problem
-from .content import decode_source
+from .content import decode_source, internal_error, read_source
+from .limits import MAX_CONTENT_BYTES, MAX_DATA_BYTES
 from .model import Article, Page
-from .pages import plan
+from .pages import output_problems, plan
+from .sources import SOURCE_FOLDERS, outside_links, walk
 from .store import Store, article_key
 from .incremental import quick_build
 from .workers import (Pool, Setup, Target, convert_chunk, default_jobs, parse_one, render_chunk, render_range,
                       set_convert_job, set_render_job)
-from .write import MARKER, InPlace, Staging, check_output_path, output_lock, recover
+from .write import MARKER, InPlace, Staging, check_output_path, output_lock, recover, unsafe_reason
 
 CONVERT_CHUNK = 16  # articles per task: one store transaction in the worker
 HEAVY_KINDS = frozenset({"sitemap", "feed", "roles", "role"})  # each costs 5-30 ms to render at 4,000 articles
@@ -90,12 +92,11 @@ def today() -> dt.date:
     return dt.date.today()
 
 
-def read_bytes(path: Path, rel: str, problems: Collector) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        problems.add(rel, 1, "file is missing")
-        return None
+def read_bytes(path: Path, rel: str, problems: Collector, limit: int = MAX_CONTENT_BYTES) -> bytes | None:
+    raw, problem = read_source(str(path), rel, limit)
+    if problem is not None:
+        problems.extend([problem])
+    return raw
 
 
 def decode(raw: bytes, rel: str, problems: Collector) -> str | None:
@@ -111,15 +112,15 @@ def read_text(path: Path, rel: str, problems: Collector) -> str | None:
 
 
 def discover(directory: Path, suffix: str | None = None) -> list[Path]:
-    """Source files under a directory, sorted, hidden files and folders skipped."""
-    if not directory.is_dir():
-        return []
-    found = []
-    for root, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(os.path.join(root, f) for f in files if not f.startswith(".") and (suffix is None or f.endswith(suffix)))
-    found.sort(key=lambda name: name.split(os.sep))  # Path order (part by part), without comparing Path objects
-    return [Path(name) for name in found]
+    """Source files under a folder of the site, sorted, hidden files and folders skipped, symbolic links followed
+    while they stay inside the site (sources.walk; the build refuses the others before it gets here)."""
+    return [Path(name) for name in walk(directory.parent, directory.name, suffix)[0]]
+
+
+def asset_problems(assets: dict[str, tuple[str, Path]]) -> list[Problem]:
+    """A static file whose name cannot be published as it is (a backslash, a control character ...)."""
+    return [Problem(f"static/{rel}", 1, f"this file cannot be published under its name: {reason}")
+            for rel, (out, _source) in assets.items() if (reason := unsafe_reason(out)) is not None]
 
 
 def fingerprint(paths: SitePaths, enabled: bool = True) -> dict[str, tuple[str, Path]]:
@@ -192,6 +193,8 @@ class Session:
     # -- 1-3. load and assemble ------------------------------------------------------------------------------
     def load(self, pool: Pool, result: Result, progress: Progress) -> Assembled:
         problems = Collector()
+        problems.extend(outside_links(self.paths.root))  # nothing is read through a link that leads out of the site
+        problems.raise_if_any()
         site = self.data_file("data/site.yaml", lambda t: datafiles.parse_site(t, base_url=self.options.base_url,
                                                                                 known=self.store), problems)
         roles = self.data_file("data/roles.yaml", lambda t: datafiles.parse_roles(t, known=self.store), problems)
@@ -306,14 +309,17 @@ class Session:
 
     def data_file(self, rel: str, parse, problems: Collector):
         """A data file parsed and validated, or None; parsed again only when its bytes changed."""
-        raw = read_bytes(self.paths.root / rel, rel, problems)
+        raw = read_bytes(self.paths.root / rel, rel, problems, MAX_DATA_BYTES)
         if raw is None:
             return None
         known = self._data.get(rel)
         if known is None or known[0] != raw:
             inner = Collector()
             text = decode(raw, rel, inner)
-            parsed, found = parse(text) if text is not None else (None, [])
+            try:
+                parsed, found = parse(text) if text is not None else (None, [])
+            except Exception as exc:  # noqa: BLE001 - reported against the file, never a traceback
+                parsed, found = None, [Problem(rel, 1, internal_error(exc))]
             known = (raw, parsed, inner.problems + list(found))
             self._data[rel] = known
         problems.extend(known[2])
@@ -333,14 +339,17 @@ class Session:
                 raise
 
     def sources_stamp(self) -> str:
-        """Names, sizes and modification times of every source, with the options: equal stamps, equal output."""
+        """Names, sizes and modification times of every source, with the options: equal stamps, equal output.
+        Raises BuildError for a symbolic link that leads outside the site (sources.walk)."""
         h = hashlib.blake2b(repr((__version__, self.options, str(self.paths.out))).encode(), digest_size=16)
-        for folder in (self.paths.content, self.paths.data, self.paths.templates, self.paths.static):
-            for root, dirs, files in os.walk(folder):
-                dirs.sort()
-                for name in sorted(files):
-                    st = os.stat(os.path.join(root, name))
-                    h.update(f"{root}/{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        problems = Collector()
+        for folder in SOURCE_FOLDERS:
+            files, found = walk(self.paths.root, folder)
+            problems.extend(found)
+            for name in files:
+                st = os.stat(name)
+                h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        problems.raise_if_any()
         return h.hexdigest()
 
     def _build(self, started: float, changed: set[str] | None = None) -> Result:
@@ -350,7 +359,9 @@ class Session:
             quick = quick_build(self, changed, result, started)
             if quick is not None:
                 return quick
-        stamp = self.sources_stamp() if not self.in_place else ""
+        stamp = self.sources_stamp()  # also refuses links out of the site, before anything is read
+        if self.in_place:
+            stamp = ""
         if stamp and stamp == self.manifest.stamp and (paths.out / MARKER).is_file():
             # nothing changed since the output was written: leave it exactly as it is
             result.pages = sum(1 for o in self.manifest.entries if not o.startswith("static/"))
@@ -379,6 +390,7 @@ class Session:
 
             # 4. plan every page; 5. decide which must render: those whose recorded inputs changed
             pages = plan(assembled)
+            BuildError.raise_if(output_problems(pages, asset_names) + asset_problems(assets))
             fps = Fingerprints(assembled.site, assembled.roles, paths.templates, asset_names)
             old = self.manifest.entries if paths.out.is_dir() else {}  # no output (a fresh checkout): render all
             reuse: dict[str, Entry] = {}

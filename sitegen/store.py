@@ -25,11 +25,13 @@ from .assemble import checked_slim
 from .content import from_record, slim, to_record
 from .errors import Problem
 from .markdown_ext import config_fingerprint
+from .yamlutil import _schema_bytes
 from .model import Article, Body, Role
 
 FORMAT = "sitegen-store-4"
 Checks = dict[str, tuple[Article, list[Problem]]]  # article key -> assemble.checked_slim() of it, when known
-_SALT = f"{FORMAT}\0{__version__}\0{config_fingerprint()}\0".encode()
+# what a stored article depends on besides its bytes: the Markdown configuration and the front-matter schema
+_SALT = f"{FORMAT}\0{__version__}\0{config_fingerprint()}\0".encode() + _schema_bytes("article") + b"\0"
 
 
 def article_key(path: str, data: bytes) -> str:

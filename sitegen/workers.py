@@ -14,24 +14,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .assemble import checked_slim
-from .content import ArticleError, decode_source, parse_article
+from .content import ArticleError, decode_source, internal_error, parse_article, read_source
 from .contexts import context
 from .errors import Problem
 from .model import Article, Body, Page, Role, Site
 from .render import Renderer, TemplateProblem
 from .store import Reader, Writer, article_key
+from .write import check_inside, safe_join
 
 PARALLEL_MIN = 48  # below this many tasks, a pool costs more than it saves
 
 
 def parse_one(task: tuple[str, str]) -> tuple[str, Article | None, Body | None, list[Problem]]:
-    """Read, decode and convert one article (site-relative path, absolute path)."""
+    """Read, decode and convert one article (site-relative path, absolute path). Whatever the file holds, the answer
+    is an article or its problems: an exception no input should cause is reported as an internal error of that
+    file, so one bad file cannot crash the build."""
     rel, path = task
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError:
-        return rel, None, None, [Problem(rel, 1, "file is missing")]
+    raw, problem = read_source(path, rel)
+    if raw is None:
+        return rel, None, None, [problem]
     text, problem = decode_source(raw, rel)
     if text is None:
         return rel, None, None, [problem]
@@ -39,6 +40,8 @@ def parse_one(task: tuple[str, str]) -> tuple[str, Article | None, Body | None, 
         article, body = parse_article(text, rel, article_key(rel, raw))
     except ArticleError as exc:
         return rel, None, None, exc.problems
+    except Exception as exc:  # noqa: BLE001 - reported against the file, never a traceback
+        return rel, None, None, [Problem(rel, 1, internal_error(exc))]
     return rel, article, body, []
 
 
@@ -125,9 +128,10 @@ class Rendered:
 _made_dirs: set[str] = set()
 
 
-def _makedirs(path: str) -> None:
+def _makedirs(path: str, base: str) -> None:
     if path not in _made_dirs:
         os.makedirs(path, exist_ok=True)
+        check_inside(base, path)
         _made_dirs.add(path)
 
 
@@ -157,14 +161,14 @@ def _write(path: str, data: bytes) -> None:
 
 def place(target: Target, rel: str, data: bytes, digest: str, previous: str | None) -> tuple[bool, str | None]:
     """Put a rendered page where the build's writer expects it. Returns (bytes changed, temp file to rename)."""
-    current = os.path.join(target.out, rel)
+    current = safe_join(target.out, rel)  # the writer's one check of every output path
     if previous is not None:
         same = previous == digest and os.path.isfile(current)
     else:
         same = _same_bytes(current, data)  # no record of the last build (--no-cache): compare with the file
     if target.stage is not None:
         dest = os.path.join(target.stage, rel)
-        _makedirs(os.path.dirname(dest))
+        _makedirs(os.path.dirname(dest), target.stage)
         if same:
             try:
                 os.link(current, dest)
@@ -175,7 +179,7 @@ def place(target: Target, rel: str, data: bytes, digest: str, previous: str | No
         return not same, None
     if same:
         return False, None
-    _makedirs(os.path.dirname(current))
+    _makedirs(os.path.dirname(current), target.out)
     temp = os.path.join(os.path.dirname(current), f".{os.path.basename(current)}.sitegen-tmp")
     _write(temp, data)
     return True, temp
@@ -184,12 +188,15 @@ def place(target: Target, rel: str, data: bytes, digest: str, previous: str | No
 def render_one(renderer: Renderer, page: Page, target: Target, previous: str | None) -> Rendered:
     try:
         data, deps = renderer.render(page, context)
+        templates, roles = deps.frozen()
+        # SHA-256 runs on the CPU's SHA instructions (x86 since Zen and Ice Lake, ARMv8): twice blake2b's speed
+        digest = hashlib.sha256(data).hexdigest()[:32]
+        changed, temp = place(target, page.output, data, digest, previous)
     except TemplateProblem as exc:
         return Rendered(page.output, "", (), (), False, None, exc.problem)
-    templates, roles = deps.frozen()
-    # SHA-256 runs on the CPU's SHA instructions (x86 since Zen and Ice Lake, ARMv8): twice blake2b's speed
-    digest = hashlib.sha256(data).hexdigest()[:32]
-    changed, temp = place(target, page.output, data, digest, previous)
+    except Exception as exc:  # noqa: BLE001 - reported against the page's source, never a traceback
+        source = page.article.path if page.article is not None else f"templates/{page.template}"
+        return Rendered(page.output, "", (), (), False, None, Problem(source, 1, internal_error(exc)))
     return Rendered(page.output, digest, templates, roles, changed, temp)
 
 

@@ -12,6 +12,7 @@ import ctypes
 import ctypes.util
 import fcntl
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -22,6 +23,11 @@ SOURCE_DIRS = ("content", "data", "templates", "static")
 
 class OutputRefused(Exception):
     """The output path is unsafe to replace; the message says why."""
+
+
+class UnsafeOutput(Exception):
+    """A file the build was asked to write would land outside the output folder (outputs.unsafe_reason). The plan
+    refuses such paths with the source field that made them first, so this is a last line of defence."""
 
 
 def check_output_path(site: Path, out: Path) -> None:
@@ -107,34 +113,38 @@ class Staging:
     def adopt(self, temp: str, rel: str) -> None:
         raise AssertionError("staged builds write in place in the staging folder")
 
-    def _target(self, rel: str) -> Path:
-        target = self.dir / rel
+    def _target(self, rel: str, own: bool = False) -> Path:
+        target = Path(safe_join(str(self.dir), rel, own))
         parent = os.path.dirname(rel)
         if parent not in self._made:
             target.parent.mkdir(parents=True, exist_ok=True)
+            check_inside(str(self.dir), str(target.parent))
             self._made.add(parent)
         return target
 
     def write(self, rel: str, data: bytes) -> None:
         """Write a file the parent makes itself (.nojekyll): a link to the current one when the bytes are equal."""
+        target = self._target(rel, own=True)
         current = self.out / rel
         try:
             if current.stat().st_size == len(data) and current.read_bytes() == data:
-                return _link_or_copy(current, self._target(rel))
+                return _link_or_copy(current, target)
         except OSError:
             pass
-        with open(self._target(rel), "wb") as fh:
+        with open(target, "wb") as fh:
             fh.write(data)
 
     def keep(self, rel: str) -> None:
         """The file is unchanged: take it from the current output (a hard link: no copy, same mtime)."""
-        _link_or_copy(self.out / rel, self._target(rel))
+        target = self._target(rel)
+        _link_or_copy(self.out / rel, target)
 
     def copy(self, rel: str, source: Path) -> bool:
         """Copy a static file; True when its bytes differ from the current output's."""
+        target = self._target(rel)
         current = self.out / rel
         same = _same_file(current, source)
-        _link_or_copy(current if same else source, self._target(rel))
+        _link_or_copy(current if same else source, target)
         return not same
 
     def commit(self, keep: set[str] | None = None) -> list[str]:
@@ -188,17 +198,18 @@ class InPlace:
         self.stage_dir: str | None = None  # workers write beside each file; adopt() takes their temporary files
 
     def adopt(self, temp: str, rel: str) -> None:
-        self._pending.append((Path(temp), self.out / rel))
+        self._pending.append((Path(temp), Path(safe_join(str(self.out), rel))))
 
-    def _temp(self, rel: str) -> tuple[Path, Path]:
-        target = self.out / rel
+    def _temp(self, rel: str, own: bool = False) -> tuple[Path, Path]:
+        target = Path(safe_join(str(self.out), rel, own))
         target.parent.mkdir(parents=True, exist_ok=True)
+        check_inside(str(self.out), str(target.parent))
         temp = target.with_name(f".{target.name}.sitegen-tmp")
         self._pending.append((temp, target))
         return temp, target
 
     def write(self, rel: str, data: bytes) -> None:
-        temp, _ = self._temp(rel)
+        temp, _ = self._temp(rel, own=True)
         with open(temp, "wb") as fh:
             fh.write(data)
 
@@ -206,7 +217,7 @@ class InPlace:
         pass
 
     def copy(self, rel: str, source: Path) -> bool:
-        if _same_file(self.out / rel, source):
+        if _same_file(Path(safe_join(str(self.out), rel)), source):
             return False
         temp, _ = self._temp(rel)
         shutil.copyfile(source, temp)
@@ -238,6 +249,57 @@ class InPlace:
             except FileNotFoundError:
                 pass
         self._pending.clear()
+
+
+# -- the one check every output path passes --------------------------------------------------------------------
+ENCODED_RE = re.compile(r"%(?:2f|5c|2e|00)", re.IGNORECASE)
+DRIVE_RE = re.compile(r"^[A-Za-z]:")
+OWN_FILES = frozenset({".nojekyll", MARKER})  # the only names with a leading dot the build writes itself
+
+
+def unsafe_reason(rel: str, own: bool = False) -> str | None:
+    """Why a path relative to the output folder must not be written, or None when it is safe: it is absolute, has
+    an empty, '.' or '..' part, a NUL, a backslash, another control character, an encoded separator or dot
+    (%2f, %5c, %2e, %00: a static host may decode them), a part starting with '.' (hidden files, the output's
+    marker), or a part longer than file systems allow. Every value a source file turns into a path (slug, alias,
+    category, tag, data key, page path, static file name) ends here, in the writer, whatever field it came from."""
+    if not rel:
+        return "it is empty"
+    if "\0" in rel:
+        return "it contains a NUL character"
+    if "\\" in rel:
+        return "it contains a backslash"
+    if rel.startswith("/") or DRIVE_RE.match(rel):
+        return "it is an absolute path"
+    if ENCODED_RE.search(rel):
+        return "it contains an encoded separator or dot (%2f, %5c, %2e, %00)"
+    if not rel.isprintable():
+        return "it contains a control character"
+    for part in rel.split("/"):
+        if part == "..":
+            return "it contains '..'"
+        if part in ("", "."):
+            return "it has an empty or '.' part"
+        if part.startswith(".") and not (own and rel in OWN_FILES):
+            return "a part of it starts with '.'"
+        if len(part.encode("utf-8")) > 255:
+            return "a part of it is longer than 255 bytes"
+    return None
+
+
+def safe_join(base: str, rel: str, own: bool = False) -> str:
+    """base/rel, or UnsafeOutput when rel is not a safe output path (unsafe_reason)."""
+    reason = unsafe_reason(rel, own)
+    if reason is not None:
+        raise UnsafeOutput(f"refusing to write {rel!r}: {reason}")
+    return os.path.join(base, rel)
+
+
+def check_inside(base: str, directory: str) -> None:
+    """A folder about to receive output must resolve inside the output folder (no link inside it leads out)."""
+    real, root = os.path.realpath(directory), os.path.realpath(base)
+    if real != root and not real.startswith(root + os.sep):
+        raise UnsafeOutput(f"refusing to write into {directory}: it resolves outside the output folder, to {real}")
 
 
 def recover(out: Path) -> None:
