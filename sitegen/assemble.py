@@ -14,7 +14,7 @@ import orjson
 from .content import slim
 from .errors import Problem
 from .markdown_ext import BLOCK_COMPONENTS
-from .model import Article, Component, Role, Site
+from .model import Article, Component, Role, Site, shown
 
 ROLE_FIELDS = ("title", "summary", "source", "as_of", "job_postings", "median_base", "currency")
 # component name -> (min args, max args or None, what the arguments are)
@@ -139,40 +139,42 @@ def assemble(site: Site, roles: dict[str, Role], articles: list[Article], option
     def visible(a: Article) -> bool:
         return (options.drafts or not a.draft) and (options.future or a.date <= options.today)
 
-    shown = sorted((a for a in articles if visible(a)), key=lambda a: (a.date, a.slug), reverse=True)
-    by_slug = {a.slug: a for a in shown}
-    related = _related_memo(shown, by_slug, memo) if memo is not None else _related_all(shown, by_slug)
+    listed = sorted((a for a in articles if visible(a)), key=lambda a: (a.date, a.slug), reverse=True)
+    by_slug = {a.slug: a for a in listed}
+    related = (_related_memo(listed, by_slug, memo, site.words_per_minute) if memo is not None
+               else _related_all(listed, by_slug))
     neighbours = {
-        a.slug: (shown[i - 1] if i > 0 else None, shown[i + 1] if i + 1 < len(shown) else None)
-        for i, a in enumerate(shown)
+        a.slug: (listed[i - 1] if i > 0 else None, listed[i + 1] if i + 1 < len(listed) else None)
+        for i, a in enumerate(listed)
     }
-    return Assembled(site, roles, tuple(shown), related, neighbours), []
+    return Assembled(site, roles, tuple(listed), related, neighbours), []
 
 
 NEARBY = 10  # per shared role or tag, the candidates nearest in date on each side
 
 
-def related_key(shown: list[Article], limit: int = 3) -> str:
-    """Equal for inputs on which _related_all() gives the same answer: everything it reads of each article, in
-    order, its limits and its own code."""
+def related_key(articles: list[Article], words_per_minute: int, limit: int = 3) -> str:
+    """Equal for inputs on which _related_all() gives the same answer: what other pages are shown of each article
+    (model.shown, which holds everything _related_all() reads), in order, its limits and its own code."""
     code = _related_all.__code__
     h = hashlib.blake2b(orjson.dumps([limit, NEARBY, code.co_code.hex(), repr(code.co_consts)]), digest_size=20)
-    h.update(orjson.dumps([(a.slug, a.date.toordinal(), a.roles, a.tags, a.related) for a in shown]))
+    h.update(orjson.dumps([shown(a, words_per_minute) for a in articles]))
     return h.hexdigest()
 
 
-def _related_memo(shown: list[Article], by_slug: dict[str, Article], memo: RelatedMemo) -> dict[str, tuple[Article, ...]]:
+def _related_memo(visible: list[Article], by_slug: dict[str, Article], memo: RelatedMemo,
+                  words_per_minute: int) -> dict[str, tuple[Article, ...]]:
     """_related_all() through the memo: a warm build of 4,000 articles spends 0.15 s working it out, 5 % of the
     build, for the answer it got last time. A stored answer that does not fit these articles is worked out again."""
-    key = related_key(shown)
+    key = related_key(visible, words_per_minute)
     stored = memo.related(key)
-    if isinstance(stored, list) and len(stored) == len(shown):
+    if isinstance(stored, list) and len(stored) == len(visible):
         try:
-            return {a.slug: tuple(by_slug[s] for s in slugs) for a, slugs in zip(shown, stored, strict=True)}
+            return {a.slug: tuple(by_slug[s] for s in slugs) for a, slugs in zip(visible, stored, strict=True)}
         except (KeyError, TypeError):
             pass
-    related = _related_all(shown, by_slug)
-    memo.remember_related(key, [[b.slug for b in related[a.slug]] for a in shown])
+    related = _related_all(visible, by_slug)
+    memo.remember_related(key, [[b.slug for b in related[a.slug]] for a in visible])
     return related
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import re
 import sys
 from dataclasses import replace
@@ -58,7 +59,10 @@ def read_source(path: str, rel: str, limit: int = MAX_CONTENT_BYTES) -> tuple[by
     """A source file's bytes, read only up to `limit` (a larger file is a problem, not a gigabyte in memory)."""
     try:
         with open(path, "rb") as fh:
-            raw = fh.read(limit + 1)
+            size = os.fstat(fh.fileno()).st_size
+            # read what the size says (and one byte more, to see a file that grew): read(limit + 1) would set
+            # aside `limit` bytes for every file
+            raw = fh.read(min(size, limit) + 1)
     except FileNotFoundError:
         return None, Problem(rel, 1, "file is missing")
     except OSError as exc:

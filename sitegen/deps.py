@@ -17,7 +17,7 @@ from pathlib import Path
 import orjson
 
 from . import __version__
-from .model import Article, Page, Role, Site
+from .model import Article, Page, Role, Site, shown
 
 ALL = "*"
 
@@ -65,17 +65,12 @@ def _digest(*parts: object) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def summary(article: Article) -> tuple:
-    """What lists, cards, related reading and neighbours show of an article."""
-    return (article.slug, article.title, article.description, article.date, article.updated, article.category,
-            article.tags, article.roles, article.converted.words, article.path)
-
-
 class Fingerprints:
     """Digests of everything a page can read, computed once per build."""
 
     def __init__(self, site: Site, roles: dict[str, Role], templates_dir: Path, assets: dict[str, str]):
         self.base = _digest(__version__, site, sorted(assets.items()))
+        self.words_per_minute = site.words_per_minute
         self.roles = {rid: _digest(role) for rid, role in roles.items()}
         self.roles[ALL] = _digest(sorted(self.roles.items()))
         self.templates_dir = templates_dir
@@ -93,7 +88,7 @@ class Fingerprints:
 
     def summary(self, article: Article) -> str:
         if article.key not in self._summaries:
-            self._summaries[article.key] = _digest(summary(article))
+            self._summaries[article.key] = _digest(shown(article, self.words_per_minute))
         return self._summaries[article.key]
 
     def signature(self, page: Page, templates: tuple[str, ...], roles: tuple[str, ...]) -> str:

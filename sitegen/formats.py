@@ -47,4 +47,4 @@ def json_ld(value) -> Markup:
 
 
 def reading_minutes(words: int, per_minute: int) -> int:
-    return max(1, round(words / per_minute))
+    return max(1, round(words / per_minute))  # model.shown() says the same for signatures

@@ -19,17 +19,9 @@ from .assemble import article_problems
 from .content import ArticleError, decode_source, internal_error, parse_article, read_source
 from .deps import ALL, Fingerprints
 from .errors import BuildError, Collector, Problem
-from .formats import reading_minutes
-from .model import Article, Page
+from .model import Article, Page, shown
 from .store import article_key
 from .workers import Pool
-
-
-def structure(article: Article, words_per_minute: int) -> tuple:
-    """What other pages show of an article, or what decides where it appears."""
-    return (article.slug, article.title, article.description, article.date, article.updated, article.category,
-            article.tags, article.roles, article.path, article.draft, article.related, article.aliases,
-            reading_minutes(article.converted.words, words_per_minute))
 
 
 def _with_article(page: Page, old: Article, new: Article) -> Page:
@@ -114,7 +106,7 @@ def quick_build(session, changed: set[str], result, started: float):
                 problems.add(rel, 1, internal_error(exc))
                 continue
             stored.append((cached, body))
-        if structure(cached, wpm) != structure(old, wpm):
+        if shown(cached, wpm) != shown(old, wpm):  # other pages show it differently: the full path re-plans
             session.store.put_many(stored)
             return None
         problems.extend(article_problems(cached, roles))  # its roles are the old ones, checked already
@@ -164,4 +156,4 @@ def quick_build(session, changed: set[str], result, started: float):
     return result
 
 
-__all__ = ["quick_build", "structure", "BuildError", "Problem"]
+__all__ = ["quick_build", "BuildError", "Problem"]

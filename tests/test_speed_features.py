@@ -414,7 +414,7 @@ def test_related_reading_is_kept_for_the_same_articles_and_worked_out_again_for_
 
     def answer(articles):
         by_slug = {a.slug: a for a in articles}
-        got = asm._related_memo(articles, by_slug, store)
+        got = asm._related_memo(articles, by_slug, store, 230)
         assert got == real(articles, by_slug)
         return got
 
@@ -438,7 +438,7 @@ def test_related_reading_is_kept_for_the_same_articles_and_worked_out_again_for_
     answer(shown)  # back to the first articles: the store keeps one answer, so this is worked out again
     assert len(calls) == len([c for c in changes if c is not None]) + 2
 
-    key = asm.related_key(shown)
+    key = asm.related_key(shown, 230)
     damage = [
         lambda: store.db.execute("UPDATE related SET value=?", (b"not lz4",)),
         lambda: store.remember_related(key, [["no-such-slug"]] * len(shown)),  # names an article the site lacks
