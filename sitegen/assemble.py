@@ -96,7 +96,7 @@ def checked_slim(article: Article, roles: dict[str, Role]) -> tuple[Article, lis
 
 
 class RelatedMemo(Protocol):
-    """Where assemble() keeps the last related reading it worked out (the article store: sitegen.store.Store)."""
+    """Where assemble() keeps the last related reading it worked out (sitegen.store.RelatedMemo)."""
 
     def related(self, key: str) -> list | None: ...
 

@@ -92,7 +92,7 @@ def quick_build(session, changed: set[str], result, started: float):
         old = session.files[rel][1]
         if key == old.key:
             continue
-        cached = session.store.articles([key]).get(key)
+        cached = session.store.articles.get([key]).get(key)
         if cached is None:
             text, problem = decode_source(raw, rel)
             if text is None:
@@ -107,13 +107,13 @@ def quick_build(session, changed: set[str], result, started: float):
                 continue
             stored.append((cached, body))
         if shown(cached, wpm) != shown(old, wpm):  # other pages show it differently: the full path re-plans
-            session.store.put_many(stored)
+            session.store.articles.put_many(stored)
             return None
         problems.extend(article_problems(cached, roles))  # its roles are the old ones, checked already
         swaps.append((old, cached))
         new_files[rel] = ((stamp.st_mtime_ns, stamp.st_size), cached)
     problems.raise_if_any()  # the preview keeps its state: the next build starts from the same place
-    session.store.put_many(stored)
+    session.store.articles.put_many(stored)
     session.files.update(new_files)
 
     entries = session.manifest.entries

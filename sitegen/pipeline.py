@@ -25,7 +25,7 @@ from .limits import MAX_CONTENT_BYTES, MAX_DATA_BYTES
 from .model import Article, Page
 from .pages import output_problems, plan
 from .sources import SOURCE_FOLDERS, outside_links, walk
-from .store import Store, article_key
+from .store import Cache, article_key
 from .incremental import quick_build
 from .workers import (Pool, Setup, Target, convert_chunk, default_jobs, parse_one, render_chunk, render_range,
                       set_convert_job, set_render_job)
@@ -177,7 +177,7 @@ class Session:
         # keep them complete, for the fast path and the source checks
         self.slim = slim and not in_place
         check_output_path(self.paths.root, self.paths.out)
-        self.store = Store(self.paths.cache / "store.sqlite" if cache else None)
+        self.store = Cache(self.paths.cache / "store.sqlite" if cache else None)
         manifest_name = hashlib.blake2b(str(self.paths.out).encode(), digest_size=8).hexdigest()
         keep_manifest = cache and not in_place  # the preview's folder is temporary: its record lives in memory
         self.manifest = Manifest.load(self.paths.cache / "manifests" / f"{manifest_name}.json" if keep_manifest else None)
@@ -196,8 +196,8 @@ class Session:
         problems.extend(outside_links(self.paths.root))  # nothing is read through a link that leads out of the site
         problems.raise_if_any()
         site = self.data_file("data/site.yaml", lambda t: datafiles.parse_site(t, base_url=self.options.base_url,
-                                                                                known=self.store), problems)
-        roles = self.data_file("data/roles.yaml", lambda t: datafiles.parse_roles(t, known=self.store), problems)
+                                                                                known=self.store.valid), problems)
+        roles = self.data_file("data/roles.yaml", lambda t: datafiles.parse_roles(t, known=self.store.valid), problems)
 
         articles: list[Article] = []
         wanted: dict[str, tuple[str, tuple[int, int]]] = {}  # key -> (rel, stat); the bytes are not kept
@@ -231,17 +231,17 @@ class Session:
         cached: dict[str, Article] = {}
         if self.slim and roles is not None:
             # checked when stored, against these role ids: the slim record and its problems, nothing else read
-            for key, (article, found) in self.store.checked_slim(list(wanted), roles).items():
+            for key, (article, found) in self.store.articles.checked_slim(list(wanted), roles).items():
                 cached[key] = article
                 if found:
                     checked[article.path] = found
             rest = [key for key in wanted if key not in cached]
-            rechecked = self.store.articles(rest, each=keep)  # stored without a check for these role ids
+            rechecked = self.store.articles.get(rest, each=keep)  # stored without a check for these role ids
             if rechecked:
-                self.store.put_checks([(a, checked.get(a.path, [])) for a in rechecked.values()], roles)
+                self.store.articles.put_checks([(a, checked.get(a.path, [])) for a in rechecked.values()], roles)
             cached.update(rechecked)
         else:
-            cached = self.store.articles(list(wanted), each=keep)
+            cached = self.store.articles.get(list(wanted), each=keep)
         result.cache_hits = len(cached)
         tasks = []  # what to convert: a worker reads the file again, so the parent never holds every article's text
         for key, (rel, stamp) in wanted.items():
@@ -271,9 +271,9 @@ class Session:
             files[rel] = (stamps[rel], article)
             articles.append(article)
             if len(converted) >= 500:
-                self.store.put_many(converted, roles, checks)
+                self.store.articles.put_many(converted, roles, checks)
                 converted.clear()
-        self.store.put_many(converted, roles, checks)
+        self.store.articles.put_many(converted, roles, checks)
         result.converted = len(tasks)
         self.files = files
 
@@ -281,7 +281,7 @@ class Session:
             problems.raise_if_any()
         assert site is not None and roles is not None
         # cross-references are checked even when some articles failed, so one run reports everything
-        assembled, found = assemble(site, roles, articles, self.options, checked, self.store)
+        assembled, found = assemble(site, roles, articles, self.options, checked, self.store.related)
         problems.extend(found)
         problems.raise_if_any()
         assert assembled is not None

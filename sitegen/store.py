@@ -1,12 +1,16 @@
-"""The article store: converted articles by key, in one SQLite file, so a warm build converts nothing.
+"""The persistent cache (`.sitegen-cache/store.sqlite`): one SQLite file, one class for each thing it keeps.
 
-Keys are digests of (sitegen version, Markdown configuration, path, source bytes): an edited article, a new
-extension setting or a new release of sitegen simply misses. Values are JSON and LZ4, never pickle, and each row
-carries a digest of its record and body, so a foreign or corrupt cache is ignored and rebuilt, never trusted. With
---no-cache the store is a temporary file. Bodies (HTML) stay on disk; the build keeps only article metadata in
-memory. Beside the full record, a row keeps the slim article (content.slim) with its own problems for one set of
-role ids: a one-shot build loads and checks cached articles from that alone. Two small tables more: data files found
-valid (yamlutil.validity_key) and the last related reading worked out (assemble.related_key).
+- `ArticleStore`: converted articles by key, so a warm build converts nothing. Keys are digests of (sitegen
+  version, Markdown configuration, front-matter schema, path, source bytes): an edited article, a new extension
+  setting or a new release of sitegen simply misses. Values are JSON and LZ4, never pickle, and each row carries a
+  digest of its record and body, so a foreign or corrupt row is ignored and rebuilt, never trusted. Bodies (HTML)
+  stay on disk; the build keeps only article metadata in memory. Beside the full record, a row keeps the slim
+  article (content.slim) with its own problems for one set of role ids: a one-shot build loads and checks cached
+  articles from that alone. `Writer` and `Reader` are the worker processes' connections to it.
+- `ValidData`: data files found valid (yamlutil.validity_key), so they are not validated again.
+- `RelatedMemo`: the last related reading worked out (assemble.related_key).
+
+`Cache` opens the file and holds the three; with --no-cache it is a temporary file, deleted at close.
 """
 
 from __future__ import annotations
@@ -58,7 +62,9 @@ def _unpack(blob: bytes):
     return orjson.loads(data)  # malformed JSON raises orjson.JSONDecodeError, a ValueError
 
 
-class Store:
+class Cache:
+    """The cache file, opened once, and its parts: `articles`, `valid`, `related`."""
+
     def __init__(self, path: Path | None):
         self.temporary = path is None
         if path is None:
@@ -66,13 +72,15 @@ class Store:
             os.close(handle)
             path = Path(name)
         self.path = path
-        self.valid_used: set[str] = set()  # validity keys asked for or added since the store was opened
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.db = self._open()
         except sqlite3.DatabaseError:
             self._discard_file()  # not ours, another format, or corrupt: start afresh
             self.db = self._open()
+        self.articles = ArticleStore(self.db)
+        self.valid = ValidData(self.db)
+        self.related = RelatedMemo(self.db)
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)  # one build at a time
@@ -83,14 +91,8 @@ class Store:
             row = db.execute("SELECT value FROM meta WHERE name='format'").fetchone()
             if row is not None and row[0] != FORMAT:
                 raise sqlite3.DatabaseError(f"store format {row[0]!r}")
-            # `digest`: of record and body, so a damaged row is a miss; `checked`: the slim record (content.slim) with
-            # its own problems for one set of role ids, so a one-shot build need not decode the record
-            db.execute("CREATE TABLE IF NOT EXISTS articles (key TEXT PRIMARY KEY, digest TEXT, checked BLOB, record BLOB, "
-                       "body BLOB)")
-            # `valid`: data (data/*.yaml) that passed its schema, by yamlutil.validity_key
-            db.execute("CREATE TABLE IF NOT EXISTS valid (key TEXT PRIMARY KEY)")
-            # `related`: the last related reading worked out (assemble.related_key -> slugs), one row
-            db.execute("CREATE TABLE IF NOT EXISTS related (key TEXT PRIMARY KEY, value BLOB)")
+            for part in (ArticleStore, ValidData, RelatedMemo):
+                db.execute(part.TABLE)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
         except sqlite3.DatabaseError:
             db.close()
@@ -104,7 +106,29 @@ class Store:
             except FileNotFoundError:
                 pass
 
-    def articles(self, keys: list[str], each=None) -> dict[str, Article]:
+    def prune(self, keep: set[str]) -> None:
+        """Forget articles no longer in the site and data no longer read, so the file does not grow forever."""
+        self.articles.prune(keep)
+        self.valid.prune()
+
+    def close(self) -> None:
+        self.db.close()
+        if self.temporary:
+            self._discard_file()
+
+
+class ArticleStore:
+    """Converted articles by article_key(): the record, the body and the slim record checked for one set of role
+    ids."""
+
+    # `digest`: of record and body, so a damaged row is a miss; `checked`: the slim record (content.slim) with its own
+    # problems for one set of role ids, so a one-shot build need not decode the record
+    TABLE = "CREATE TABLE IF NOT EXISTS articles (key TEXT PRIMARY KEY, digest TEXT, checked BLOB, record BLOB, body BLOB)"
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def get(self, keys: list[str], each=None) -> dict[str, Article]:
         """The cached Articles among `keys`, each passed through `each` as it is read; a damaged row is a miss."""
         found: dict[str, Article] = {}
         for chunk, marks in _chunks(keys):
@@ -121,7 +145,7 @@ class Store:
 
     def checked_slim(self, keys: list[str], roles: dict[str, Role]) -> dict[str, tuple[Article, list[Problem]]]:
         """Slim articles among `keys` whose problems were found with these role ids (assemble.checked_slim, without
-        decoding the complete record); the others are left to `articles()`."""
+        decoding the complete record); the others are left to `get()`."""
         wanted = roles_id(roles)
         found: dict[str, tuple[Article, list[Problem]]] = {}
         for chunk, marks in _chunks(keys):
@@ -149,18 +173,51 @@ class Store:
                  checks: Checks | None = None) -> None:
         _put_many(self.db, items, roles, checks)
 
+    def prune(self, keep: set[str]) -> None:
+        """Forget articles no longer in the site (edited or deleted)."""
+        stale = [k for (k,) in self.db.execute("SELECT key FROM articles") if k not in keep]
+        if stale:
+            with self.db:
+                self.db.execute("BEGIN")
+                self.db.executemany("DELETE FROM articles WHERE key=?", [(k,) for k in stale])
+
+
+class ValidData:
+    """Data that passed its schema, by yamlutil.validity_key (yamlutil.KnownValid)."""
+
+    TABLE = "CREATE TABLE IF NOT EXISTS valid (key TEXT PRIMARY KEY)"
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+        self.used: set[str] = set()  # validity keys asked for or added since the cache was opened
+
     def known_valid(self, key: str) -> bool:
-        """Whether data with this yamlutil.validity_key passed its schema before (yamlutil.KnownValid)."""
-        self.valid_used.add(key)
+        self.used.add(key)
         return self.db.execute("SELECT 1 FROM valid WHERE key=?", (key,)).fetchone() is not None
 
     def remember_valid(self, key: str) -> None:
-        self.valid_used.add(key)
+        self.used.add(key)
         self.db.execute("INSERT OR REPLACE INTO valid VALUES (?)", (key,))
 
+    def prune(self) -> None:
+        """Forget data this session did not read (it changed, or the file is gone)."""
+        unused = [k for (k,) in self.db.execute("SELECT key FROM valid") if k not in self.used]
+        if unused:
+            with self.db:
+                self.db.execute("BEGIN")
+                self.db.executemany("DELETE FROM valid WHERE key=?", [(k,) for k in unused])
+
+
+class RelatedMemo:
+    """The last related reading worked out: assemble.related_key -> slugs, one row (assemble.RelatedMemo)."""
+
+    TABLE = "CREATE TABLE IF NOT EXISTS related (key TEXT PRIMARY KEY, value BLOB)"
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
     def related(self, key: str) -> list | None:
-        """The related reading stored under this assemble.related_key (assemble.RelatedMemo); None if none or
-        damaged."""
+        """The related reading stored under this key; None if none or damaged."""
         row = self.db.execute("SELECT value FROM related WHERE key=?", (key,)).fetchone()
         try:
             return _unpack(row[0]) if row is not None else None
@@ -172,22 +229,6 @@ class Store:
             self.db.execute("BEGIN")
             self.db.execute("DELETE FROM related")
             self.db.execute("INSERT INTO related VALUES (?, ?)", (key, _pack(value)))
-
-    def prune(self, keep: set[str]) -> None:
-        """Forget articles no longer in the site (edited or deleted), and data no longer read, so the store does not
-        grow forever."""
-        stale = [k for (k,) in self.db.execute("SELECT key FROM articles") if k not in keep]
-        unused = [k for (k,) in self.db.execute("SELECT key FROM valid") if k not in self.valid_used]
-        if stale or unused:
-            with self.db:
-                self.db.execute("BEGIN")
-                self.db.executemany("DELETE FROM articles WHERE key=?", [(k,) for k in stale])
-                self.db.executemany("DELETE FROM valid WHERE key=?", [(k,) for k in unused])
-
-    def close(self) -> None:
-        self.db.close()
-        if self.temporary:
-            self._discard_file()
 
 
 def _chunks(keys: list[str]):

@@ -264,7 +264,7 @@ def _show(value: Any) -> str:
 
 
 class KnownValid(Protocol):
-    """Where validate() remembers data it found valid (the article store: sitegen.store.Store)."""
+    """Where validate() remembers data it found valid (sitegen.store.ValidData)."""
 
     def known_valid(self, key: str) -> bool: ...
 

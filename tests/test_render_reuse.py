@@ -157,10 +157,10 @@ def test_a_card_partial_edit_rerenders_exactly_the_pages_with_cards(tmp_path: Pa
 def test_the_store_reader_returns_each_article_its_own_body(tmp_path: Path) -> None:
     # an article page reads the record and the body in one query; any other order still gets the right body
     from sitegen.model import Body
-    from sitegen.store import Reader, Store
+    from sitegen.store import Cache, Reader
 
-    store = Store(tmp_path / "store.sqlite")
-    store.put_many([(article(key="k1"), Body("<p>one</p>", "q1")), (article(key="k2"), Body("<p>two</p>", "q2"))])
+    store = Cache(tmp_path / "store.sqlite")
+    store.articles.put_many([(article(key="k1"), Body("<p>one</p>", "q1")), (article(key="k2"), Body("<p>two</p>", "q2"))])
     reader = Reader(tmp_path / "store.sqlite")
     assert reader.article("k1").key == "k1"
     assert reader.body("k2") == Body("<p>two</p>", "q2")  # not the body read with k1's record

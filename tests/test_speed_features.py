@@ -357,9 +357,9 @@ def test_the_cache_key_changes_with_the_libraries_that_write_the_html(monkeypatc
 
 def test_data_found_valid_is_not_validated_again_and_mistakes_always_are(tmp_path: Path, monkeypatch) -> None:
     from sitegen import yamlutil
-    from sitegen.store import Store
+    from sitegen.store import Cache
 
-    store = Store(tmp_path / "store.sqlite")
+    store = Cache(tmp_path / "store.sqlite").valid
     checked = []
     real = yamlutil._violations
     monkeypatch.setattr(yamlutil, "_violations", lambda *a: checked.append(a[0]) or real(*a))
@@ -372,13 +372,13 @@ def test_data_found_valid_is_not_validated_again_and_mistakes_always_are(tmp_pat
         assert [p.message for p in yamlutil.validate(bad, bad_lines, "article", "a.md", store)] == [
             'date: expected a date (YYYY-MM-DD), got "2026-02-30"']
     assert len(checked) == 3
-    again = Store(tmp_path / "store.sqlite")  # kept in the store, for the next build
-    assert again.known_valid(yamlutil.validity_key(good, "article"))
+    again = Cache(tmp_path / "store.sqlite")  # kept in the store, for the next build
+    assert again.valid.known_valid(yamlutil.validity_key(good, "article"))
     again.prune(set())  # asked for this session: kept
-    assert again.known_valid(yamlutil.validity_key(good, "article"))
-    third = Store(tmp_path / "store.sqlite")
+    assert again.valid.known_valid(yamlutil.validity_key(good, "article"))
+    third = Cache(tmp_path / "store.sqlite")
     third.prune(set())  # not read by this build (the data changed): forgotten
-    assert not third.known_valid(yamlutil.validity_key(good, "article"))
+    assert not third.valid.known_valid(yamlutil.validity_key(good, "article"))
 
 
 def test_validity_keys_tell_apart_what_a_schema_tells_apart() -> None:
@@ -399,7 +399,7 @@ def test_related_reading_is_kept_for_the_same_articles_and_worked_out_again_for_
 
     from sitegen import assemble as asm
     from sitegen.content import parse_article
-    from sitegen.store import Store
+    from sitegen.store import Cache
 
     site = tmp_path / "site"
     generate.generate(80, site, seed=3)
@@ -407,7 +407,8 @@ def test_related_reading_is_kept_for_the_same_articles_and_worked_out_again_for_
     for path in sorted((site / "content").glob("*.md")):
         shown.append(parse_article(path.read_text(), f"content/{path.name}")[0])
     shown.sort(key=lambda a: (a.date, a.slug), reverse=True)
-    store = Store(tmp_path / "store.sqlite")
+    cache = Cache(tmp_path / "store.sqlite")
+    store = cache.related
     calls = []
     real = asm._related_all
     monkeypatch.setattr(asm, "_related_all", lambda *a, **k: calls.append(1) or real(*a, **k))
@@ -450,4 +451,4 @@ def test_related_reading_is_kept_for_the_same_articles_and_worked_out_again_for_
         before = len(calls)
         answer(shown)
         assert len(calls) == before + 1
-    store.close()
+    cache.close()
