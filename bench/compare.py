@@ -406,6 +406,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=None, metavar="NAME[,NAME...]", help="these comparisons only (see --list)")
     parser.add_argument("--peers", default="hugo,eleventy,pelican", help="which peers (default: all three)")
     parser.add_argument("--list", action="store_true", help="list the comparisons and exit")
+    parser.add_argument("--markdown", type=Path, default=None, metavar="JSON",
+                        help="print the table of a results file as Markdown (for bench/README.md) and exit")
     parser.add_argument("--jobs", type=int, default=None, help="passed to our `build --jobs`")
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
     parser.add_argument("--timeout", type=float, default=None, metavar="S", help="kill a build that runs longer than S s")
@@ -413,6 +415,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=run.RESULTS / "compare.json", help="where to write the results")
     args = parser.parse_args(argv)
 
+    if args.markdown:
+        print(markdown_table(json.loads(args.markdown.read_text(encoding="utf-8"))))
+        return 0
     if args.list:
         for c in COMPARISONS:
             print(f"{c.name:16} {c.label:24} vs {', '.join(p for p, _ in c.peers):24} {c.about}")
@@ -544,6 +549,28 @@ def print_table(rows: list[dict], peer_versions: dict[str, str], report: dict) -
               f"{h['ours_peak_mb'] / h['peer_peak_mb']:>6.2f}  {'hugo ' + h['peer_version']:30}")
     print("\nratio = ours / peer (below 1: sitegen is faster); medians over the repeats; MB = peak summed RSS of the "
           "whole process tree (max over the repeats)")
+
+
+def markdown_table(report: dict) -> str:
+    m = report["machine"]
+    lines = [f"{report['generated_at'][:16].replace('T', ' ')} UTC, {m['cpu_count']} cores ({m['cpu_model']}), "
+             f"{m['memory_gb']} GB, load average at the start {' '.join(map(str, m['load_average']))}; sitegen "
+             f"{report['versions']['sitegen']} at {report['revision']}, Python {m['python']}; {report['config']['repeat']} "
+             f"repeats, medians; CPU probe {', '.join(f'{k} {v} ms' for k, v in report['cpu_probe_ms'].items())}.", "",
+             "| N | scenario | ours s | peer s | ratio | peer | ours MB | peer MB |", "|---|---|---|---|---|---|---|---|"]
+    for r in report["results"]:
+        lines.append(f"| {r['n']:,} | {r['label']} | {r['ours_s']:.3f} | {r['peer_s']:.3f} | {fmt(r['ratio'], '.2f')} | "
+                     f"{r['peer']} {r['peer_version']} | {fmt(r['ours_peak_mb'], '.0f')} | {fmt(r['peer_peak_mb'], '.0f')} |")
+        if r["comparison"] == "preview_article":
+            o = r["ours_logged_s"]
+            lines.append(f"| | (ours: serve's own `rebuilt in`) | {o:.3f} | {r['peer_s']:.3f} | {o / r['peer_s']:.2f} | "
+                         "each side's own log line | | |")
+    cold = {r["peer"]: r for r in report["results"] if r["comparison"] == "cold"}
+    if "hugo" in cold and cold["hugo"]["ours_peak_mb"] and cold["hugo"]["peer_peak_mb"]:
+        h = cold["hugo"]
+        lines.append(f"| {h['n']:,} | peak memory, cold build | {h['ours_peak_mb']:.0f} MB | {h['peer_peak_mb']:.0f} MB | "
+                     f"{h['ours_peak_mb'] / h['peer_peak_mb']:.2f} | hugo {h['peer_version']} | | |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
     python bench/run.py                      # N = 1000, 4000, 20000
     python bench/run.py --n 1000,4000 --repeat 3
     python bench/run.py --n 100000 --jobs 2
-    make bench ARGS="--n 4000"
+    make bench-sizes ARGS="--n 4000"     (make bench runs bench/compare.py: sitegen against Hugo, Eleventy, Pelican)
 
 For each N it generates bench/sites/n<N>/ when missing or stale (bench/generate.py), then runs every scenario in
 SCENARIOS in order. Every build is a subprocess `python build.py build --site SITE --out SITE/output`; its wall time
