@@ -131,7 +131,7 @@ _made_dirs: set[str] = set()
 def _makedirs(path: str, base: str) -> None:
     if path not in _made_dirs:
         os.makedirs(path, exist_ok=True)
-        check_inside(base, path)
+        check_inside(base, path, _made_dirs)
         _made_dirs.add(path)
 
 

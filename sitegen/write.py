@@ -108,6 +108,7 @@ class Staging:
         else:
             (self.dir / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         self._made: set[str] = set()
+        self._verified: set[str] = set()  # folders check_inside() has looked at
         self.stage_dir: str | None = str(self.dir)  # workers write pages straight into it
 
     def adopt(self, temp: str, rel: str) -> None:
@@ -118,7 +119,7 @@ class Staging:
         parent = os.path.dirname(rel)
         if parent not in self._made:
             target.parent.mkdir(parents=True, exist_ok=True)
-            check_inside(str(self.dir), str(target.parent))
+            check_inside(str(self.dir), str(target.parent), self._verified)
             self._made.add(parent)
         return target
 
@@ -195,6 +196,7 @@ class InPlace:
         if not marker.is_file():
             marker.write_text(MARKER_TEXT, encoding="utf-8")
         self._pending: list[tuple[Path, Path]] = []
+        self._verified: set[str] = set()  # folders check_inside() has looked at
         self.stage_dir: str | None = None  # workers write beside each file; adopt() takes their temporary files
 
     def adopt(self, temp: str, rel: str) -> None:
@@ -203,7 +205,7 @@ class InPlace:
     def _temp(self, rel: str, own: bool = False) -> tuple[Path, Path]:
         target = Path(safe_join(str(self.out), rel, own))
         target.parent.mkdir(parents=True, exist_ok=True)
-        check_inside(str(self.out), str(target.parent))
+        check_inside(str(self.out), str(target.parent), self._verified)
         temp = target.with_name(f".{target.name}.sitegen-tmp")
         self._pending.append((temp, target))
         return temp, target
@@ -295,11 +297,21 @@ def safe_join(base: str, rel: str, own: bool = False) -> str:
     return os.path.join(base, rel)
 
 
-def check_inside(base: str, directory: str) -> None:
-    """A folder about to receive output must resolve inside the output folder (no link inside it leads out)."""
-    real, root = os.path.realpath(directory), os.path.realpath(base)
-    if real != root and not real.startswith(root + os.sep):
-        raise UnsafeOutput(f"refusing to write into {directory}: it resolves outside the output folder, to {real}")
+def check_inside(base: str, directory: str, verified: set[str]) -> None:
+    """A folder about to receive output must be inside the output folder through real folders only: no part of
+    it below `base` may be a symbolic link (which could lead anywhere). Paths that passed safe_join() are inside
+    `base` as text; `verified` holds the folders already looked at, so each costs one lstat once."""
+    chain = []
+    current = directory
+    while current not in verified and current != base:
+        if not current.startswith(base + os.sep):
+            raise UnsafeOutput(f"refusing to write into {directory}: it is not inside {base}")
+        chain.append(current)
+        current = os.path.dirname(current)
+    for folder in reversed(chain):
+        if os.path.islink(folder):
+            raise UnsafeOutput(f"refusing to write into {directory}: {folder} is a symbolic link")
+        verified.add(folder)
 
 
 def recover(out: Path) -> None:
