@@ -575,5 +575,8 @@ def install(md, make: Callable[[], markdown.Markdown]) -> Installed:
 def describe() -> str:
     """One line for `build -v` and the benchmark."""
     on = ", ".join(n for n in NAMES if n in ACTIVE) or "none"
+    reasons = {REASONS[n] for n in NAMES if n in REASONS}
+    if len(reasons) == 1 and not ACTIVE:
+        return f"conversion shortcuts: none ({reasons.pop()})"
     off = "; ".join(f"{n} off: {REASONS[n]}" for n in NAMES if n in REASONS)
     return f"conversion shortcuts: {on}" + (f" ({off})" if off else "")
