@@ -157,7 +157,7 @@ def run_build(args: argparse.Namespace) -> int:
     if getattr(args, "verbose", False):
         from . import markdown_ext, mdfast
 
-        mdfast.active(markdown_ext._markdown)  # the self-check each worker ran (the same code and environment)
+        mdfast.active(markdown_ext.make_markdown)  # the self-check each worker ran (the same code and environment)
         print(mdfast.describe())
     return 0
 

@@ -273,7 +273,7 @@ class ComponentExtension(Extension):
         md.postprocessors.register(_RestoreInStash(md, self.state), "sitegen_stash_literal", 35)
 
 
-def _markdown(*extra: Extension) -> markdown.Markdown:
+def make_markdown(*extra: Extension) -> markdown.Markdown:
     """A Markdown instance with the site's extensions (plus `extra`), as Python-Markdown builds it."""
     return markdown.Markdown(extensions=[*EXTENSIONS, *extra], extension_configs=EXTENSION_CONFIGS,
                              output_format="html")
@@ -287,8 +287,8 @@ class Converter:
 
     def __init__(self, shortcuts: bool = True) -> None:
         self.state = _State()
-        self.md = _markdown(ComponentExtension(self.state))
-        self.shortcuts = mdfast.install(self.md, _markdown) if shortcuts else mdfast.Installed()
+        self.md = make_markdown(ComponentExtension(self.state))
+        self.shortcuts = mdfast.install(self.md, make_markdown) if shortcuts else mdfast.Installed()
 
     def _convert(self, text: str, line_offset: int, head: tuple[int, int] = (0, 0)) -> str:
         self.md.reset()
@@ -395,7 +395,7 @@ def config_fingerprint() -> str:
     """What converted HTML depends on besides the source: the extensions, their settings and the versions of the
     libraries that write it (a new pymdown-extensions or Pygments release may highlight or nest differently)."""
     import pygments
-    from pymdownx.__meta__ import __version__ as pymdownx_version
+    from pymdownx import __version__ as pymdownx_version  # what the package exports (from its __meta__)
 
     return repr((EXTENSIONS, sorted(EXTENSION_CONFIGS.items()), markdown.__version__, pymdownx_version,
                  pygments.__version__))

@@ -27,7 +27,7 @@ def _fresh_self_check():
     yield
     mdfast.reset()
     os.environ.pop(mdfast.ENV, None)
-    assert mdfast.active(markdown_ext._markdown) == set(mdfast.NAMES), mdfast.describe()
+    assert mdfast.active(markdown_ext.make_markdown) == set(mdfast.NAMES), mdfast.describe()
 
 
 def _documents(tmp_path, n: int = 200) -> list[tuple[str, str, int, str | None, int]]:
@@ -138,14 +138,14 @@ def test_internals_not_as_tested_leave_that_shortcut_out(monkeypatch, tmp_path, 
 
 def test_a_missing_highlight_global_leaves_pygments_sharing_out(monkeypatch):
     _hidden_highlight_global(monkeypatch)
-    assert mdfast.check(markdown_ext._markdown) == set(mdfast.NAMES) - {"pygments"}
+    assert mdfast.check(markdown_ext.make_markdown) == set(mdfast.NAMES) - {"pygments"}
     assert "get_lexer_by_name is missing" in mdfast.REASONS["pygments"]
 
 
 def test_highlight_that_no_longer_uses_its_globals_leaves_pygments_sharing_out(monkeypatch):
     # pymdownx builds lexers some other way: sharing our copies of its globals would do nothing
     monkeypatch.setattr(mdfast, "_pygments_used", lambda: False)
-    assert mdfast.check(markdown_ext._markdown) == set(mdfast.NAMES) - {"pygments"}
+    assert mdfast.check(markdown_ext.make_markdown) == set(mdfast.NAMES) - {"pygments"}
     assert "module globals" in mdfast.REASONS["pygments"]
 
 
@@ -174,7 +174,7 @@ def test_a_failing_shortcut_is_not_installed(monkeypatch):
         raise AttributeError("renamed")
 
     monkeypatch.setitem(mdfast._INSTALLERS, "toc", broken)
-    assert mdfast.check(markdown_ext._markdown) == set(mdfast.NAMES) - {"toc"}
+    assert mdfast.check(markdown_ext.make_markdown) == set(mdfast.NAMES) - {"toc"}
     assert "renamed" in mdfast.REASONS["toc"]
 
 

@@ -20,7 +20,7 @@ def _fresh():
     yield
     regexchars.reset()
     mdfast.reset()
-    assert mdfast.active(markdown_ext._markdown) == set(mdfast.NAMES), mdfast.describe()  # as the process had it
+    assert mdfast.active(markdown_ext.make_markdown) == set(mdfast.NAMES), mdfast.describe()  # as the process had it
 
 
 def test_the_self_check_passes_on_this_python():
