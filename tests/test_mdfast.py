@@ -183,3 +183,30 @@ def test_the_store_key_does_not_depend_on_the_shortcuts(monkeypatch):
     monkeypatch.setenv(mdfast.ENV, "1")
     markdown_ext.Converter()
     assert markdown_ext.config_fingerprint() == key
+
+
+@pytest.mark.parametrize("name", ["_InlineProcessor__handleInline", "_InlineProcessor__applyPattern",
+                                  "_InlineProcessor__processPlaceholders", "_InlineProcessor__build_ancestors"])
+def test_a_private_name_that_is_gone_is_reported(monkeypatch, name):
+    # (stock Python-Markdown itself calls these, so a release without them renames its callers too: the shortcut's
+    # check is what must notice)
+    monkeypatch.delattr(InlineProcessor, name)
+    assert mdfast._inline_internals() == f"InlineProcessor.{name} is missing"
+
+
+def test_a_placeholder_prefix_that_is_gone_is_reported(monkeypatch):
+    init = InlineProcessor.__init__
+
+    def without_prefix(self, md):
+        init(self, md)
+        del self._InlineProcessor__placeholder_prefix
+
+    monkeypatch.setattr(InlineProcessor, "__init__", without_prefix)
+    assert "placeholder_prefix" in mdfast._inline_internals()
+
+
+def test_a_missing_block_processor_class_is_reported(monkeypatch):
+    from markdown.extensions import tables
+
+    monkeypatch.delattr(tables, "TableProcessor")
+    assert "not importable" in mdfast._blocks_internals()
