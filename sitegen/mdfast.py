@@ -1,24 +1,23 @@
 """Conversion speed shortcuts that reach into Python-Markdown's and pymdown-extensions' private or undocumented
 internals: all of them live here, and none is installed unless a start-up self-check passes.
 
-| name       | what it does                                                       | what it relies on                                  |
-|------------|--------------------------------------------------------------------|----------------------------------------------------|
-| `inline`   | the inline passes skip patterns that cannot match a text           | InlineProcessor's name-mangled `__handleInline`,   |
-|            | (regexchars.necessary), and put back texts with no placeholder     | `__applyPattern`, `__processPlaceholders`,         |
-|            |                                                                    | `__build_ancestors`, `__placeholder_prefix`; `run` |
-| `blocks`   | block processors' tests/runs skip a regex search that cannot match | the classes of the core, footnotes, tables,        |
-|            |                                                                    | admonition and saneheaders processors, their `RE`, |
-|            |                                                                    | `test`/`run` signatures, `parse_content`           |
-| `toc`      | toc builds its `<div>` only for a `[TOC]` marker, and looks for    | TocTreeprocessor's `marker` and `build_toc_div`    |
-|            | the marker only in texts that contain it                           |                                                    |
-| `pygments` | code blocks with equal options share one lexer and formatter      | pymdownx.highlight's module globals                |
-|            |                                                                    | `get_lexer_by_name`, `Block/InlineHtmlFormatter`   |
+- `inline`: the inline passes skip patterns that cannot match a text (regexchars.necessary) and put back texts in
+  which no pattern left a placeholder. Relies on InlineProcessor's name-mangled `__handleInline`, `__applyPattern`,
+  `__processPlaceholders`, `__build_ancestors` and `__placeholder_prefix`, and on its `run` as of Python-Markdown 3.x.
+- `blocks`: block processors' tests and runs skip a regex search that cannot match the block. Relies on the
+  classes of the core, footnotes, tables, admonition and saneheaders processors, their `RE`, the signatures of
+  their `test`/`run`, and admonition's `parse_content`.
+- `toc`: toc builds its `<div>` only for a `[TOC]` marker, and looks for the marker only in texts that contain it.
+  Relies on TocTreeprocessor's `marker` and `build_toc_div`.
+- `pygments`: code blocks with equal options share one Pygments lexer and formatter. Relies on pymdownx.highlight
+  looking up `get_lexer_by_name`, `BlockHtmlFormatter` and `InlineHtmlFormatter` as module globals.
 
 The self-check (`check()`, once per process, at the first `install()`) verifies for each shortcut that the names
 exist with the signatures it was written against, then converts a small corpus (`CORPUS`) with a stock Markdown
 instance and with the shortcuts, and compares the HTML and the toc tokens byte for byte. A shortcut whose names or
 bytes differ is not installed: that part of the conversion takes the stock path (slower, the same bytes).
 `SITEGEN_NO_SHORTCUTS=1` installs none. `ACTIVE` names the shortcuts in use, `REASONS` why the others are off.
+The check costs about 20 ms per process (two more Markdown instances and the corpus converted twice).
 
 Because every shortcut gives the stock bytes, the converted-article store's key (markdown_ext.config_fingerprint)
 does not depend on which are active. tests/test_mdfast.py forces each fallback and compares whole corpora.

@@ -1,8 +1,9 @@
 """`python build.py serve`: preview with live reload.
 
 The livereload package carries the reload to the browser (its livereload.js client and WebSocket handler, served
-by tornado), through sitegen/reload.py, which checks them at start-up and has a fallback of its own. Everything else is ours, because the package alone drops reloads inside a
-3-second window, polls the disk and rebuilds once per changed file: watchdog watches the sources, bursts of events
+by tornado), through sitegen/reload.py, which checks them at start-up and has a fallback of its own. Everything
+else is ours, because the package alone drops reloads inside a 3-second window, polls the disk and rebuilds once
+per changed file: watchdog watches the sources, bursts of events
 become one rebuild, one build runs at a time (a save during a build causes exactly one more), the build is
 incremental (pipeline.Session), and we push the reload ourselves after every build that changed something. A
 CSS-only change is pushed as a live stylesheet swap. A failed build keeps the last good pages and shows its
