@@ -364,6 +364,16 @@ def empty_trash() -> None:
         os.sync()  # the freed inodes' table written back: the kernel then skips them for one minute, not six
 
 
+def shortcuts_in_use(python: str) -> str:
+    """sitegen/mdfast.py's line on which conversion shortcuts the builds get (SITEGEN_NO_SHORTCUTS=1: none)."""
+    code = "from sitegen import markdown_ext, mdfast; mdfast.active(markdown_ext.make_markdown); print(mdfast.describe())"
+    try:
+        done = subprocess.run([python, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"conversion shortcuts: unknown ({exc})"
+    return done.stdout.strip() or f"conversion shortcuts: unknown (this revision has no sitegen.mdfast: {done.returncode})"
+
+
 def cpu_probe_ms() -> float:
     """Milliseconds of CPU to convert the repository's own article ten times with stock Python-Markdown (not
     sitegen's converter, so the reading does not move with sitegen's code), best of five after 0.5 s of warm-up.
@@ -746,6 +756,8 @@ def main(argv: list[str] | None = None) -> int:
           f"--no-cache {'yes' if cli.has_no_cache else 'no (no cache yet)'}, --jobs {'yes' if cli.has_jobs else 'no'}")
     if args.jobs is not None and not cli.has_jobs:
         print(f"note: `build --help` has no --jobs option yet; --jobs {args.jobs} is ignored")
+    shortcuts = shortcuts_in_use(args.python)
+    print(shortcuts, flush=True)
     print(flush=True)
 
     empty_trash()  # an interrupted run's leftovers
@@ -761,6 +773,7 @@ def main(argv: list[str] | None = None) -> int:
                    "scenarios": [s.name for s in chosen], "poll_seconds": POLL_SECONDS,
                    "source_date_epoch": SOURCE_DATE_EPOCH, "python": args.python},
         "disk_probe_us": probes,
+        "shortcuts": shortcuts,
         "cpu_probe_ms": {"start": cpu_probe_ms()},
         "results": [],
         "notes": [],

@@ -4,22 +4,23 @@ Pages are rendered by the build's own Renderer with three additions that change 
 - the article body is wrapped in `<!--sgcheck:body-->` comments, and each component's output in
   `<!--sgcheck:c:LINE:NAME-->`, so what comes from Markdown is told from what comes from templates;
 - `url()` (the template global and filter) records, for each URL it returns, the template and line that called it
-  (Jinja's own line map of the compiled template), and the value it was given (a navigation entry of
-  data/site.yaml is reported there).
+  (the nearest calling frame whose code is a template file, through `inspect.currentframe()`, and Jinja's public
+  `Template.get_corresponding_lineno`), and the value it was given (a navigation entry of data/site.yaml is reported
+  there). Where frames are not available, nothing is recorded and the URL is placed by searching the templates.
 Anything else found in template output is placed by searching the templates the page loaded for it.
 """
 
 from __future__ import annotations
 
-import bisect
-import functools
 import html
+import inspect
+import os
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
+from jinja2 import TemplateNotFound
 from markupsafe import Markup
 
 from .checks_source import Source, figure_findings, scan_structure
@@ -145,19 +146,6 @@ class PageParser:
 
 
 # -- the renderer, with its additions --------------------------------------------------------------------------
-@functools.lru_cache(maxsize=256)
-def _line_map(debug_info: str) -> tuple[list[int], list[int]]:
-    """Jinja's map from a compiled template's Python lines to template lines ('2=19&3=21'): (python, template)."""
-    pairs = [tuple(int(n) for n in pair.split("=")) for pair in debug_info.split("&")] if debug_info else []
-    return [p for _t, p in pairs], [t for t, _p in pairs]
-
-
-def _template_line(debug_info: str, code_line: int) -> int:
-    python, template = _line_map(debug_info)
-    at = bisect.bisect_right(python, code_line)
-    return template[at - 1] if at else 1
-
-
 def prepare(renderer: Renderer) -> dict[str, tuple[str, str, int]]:
     """Add the check's recording to a renderer (once); returns the per-page record url() fills."""
     record = getattr(renderer, "_check_record", None)
@@ -165,18 +153,35 @@ def prepare(renderer: Renderer) -> dict[str, tuple[str, str, int]]:
         return record
     record = {}
     original = renderer.env.globals["url"]
+    root = os.path.abspath(renderer.templates_dir) + os.sep
+    names: dict[str, str] = {}  # a template's file (its compiled code's co_filename) -> its name
+
+    def caller(frame) -> tuple[str, int] | None:
+        """(template name, template line) of the nearest template code on the stack above `frame`."""
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            if filename.endswith(JINJA_COMPILE):
+                return None  # a constant folded while compiling: no template line to tell
+            if filename.startswith(root):
+                name = names.get(filename)
+                if name is None:
+                    name = names[filename] = filename[len(root):].replace(os.sep, "/")
+                try:
+                    template = renderer.env.get_template(name)  # loaded already: it is running
+                except TemplateNotFound:  # a file of the folder the loader does not know by that name
+                    return None
+                return name, template.get_corresponding_lineno(frame.f_lineno)
+            frame = frame.f_back
+        return None
 
     def url(path: str) -> str:
         out = original(path)
-        frame = sys._getframe(1)
-        while frame is not None:
-            if frame.f_code.co_filename.endswith(JINJA_COMPILE):
-                break  # a constant folded while compiling: no template line to tell
-            names = frame.f_globals
-            if "debug_info" in names and "environment" in names and isinstance(names.get("name"), str):
-                record.setdefault(out, (path, names["name"], _template_line(names["debug_info"], frame.f_lineno)))
-                break
-            frame = frame.f_back
+        if out not in record:
+            frame = inspect.currentframe()  # None where the interpreter keeps no frames: placed by text search
+            found = caller(frame.f_back) if frame is not None else None
+            del frame
+            if found is not None:
+                record[out] = (path, *found)
         return out
 
     renderer.env.globals["url"] = url

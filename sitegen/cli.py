@@ -26,6 +26,8 @@ def _site_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cache", action="store_true",
                         help="ignore and do not update .sitegen-cache/ (converted articles, the last build's record)")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the one-line summary and problems")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="also say which of sitegen's conversion shortcuts are in use (SITEGEN_NO_SHORTCUTS=1: none)")
 
 
 def make_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
@@ -152,6 +154,11 @@ def run_build(args: argparse.Namespace) -> int:
     print(f"built {result.pages} pages and {result.static_files} {files} into {result.out} in {result.seconds:.2f} s")
     if not args.quiet:
         print(summary_table(result))
+    if getattr(args, "verbose", False):
+        from . import markdown_ext, mdfast
+
+        mdfast.active(markdown_ext.make_markdown)  # the self-check each worker ran (the same code and environment)
+        print(mdfast.describe())
     return 0
 
 

@@ -20,15 +20,13 @@ import markdown
 from jinja2 import nodes
 from markdown.extensions import Extension
 from markdown.postprocessors import Postprocessor
-from markdown.inlinepatterns import InlineProcessor as _NewStylePattern
 from markdown.preprocessors import Preprocessor
-from markdown.treeprocessors import InlineProcessor, Treeprocessor
-from markdown.util import AtomicString
+from markdown.treeprocessors import Treeprocessor
 
+from . import mdfast
 from .errors import Problem
 from .limits import MAX_CALL_CHARS, MAX_CALL_NESTING
-from .model import Body, Component, Converted, Heading, Uncacheable, identity
-from .regexchars import necessary
+from .model import Body, Component, Converted, Heading
 
 # The Markdown feature set. Its repr is part of the cache key (see cache.py), so any change here invalidates it.
 # abbr, def_list and md_in_html are left out: rarely used in articles, and together they cost about a third of the
@@ -264,240 +262,6 @@ class _RestoreInStash(Postprocessor):
         return _restore(self.state, match, by_token, escape=True)
 
 
-class _PrefilteredInline(InlineProcessor):
-    """Python-Markdown's inline pass, with one shortcut: a pattern that cannot match the text is skipped.
-
-    The stock loop calls `__applyPattern` for every pattern on every text node (about 3,500 calls per article), and
-    almost all of them find nothing: that overhead was half of all conversion time. `__applyPattern` starts with
-    `finditer(data, startIndex)` and, when that yields no match, returns `(data, False, 0)` with no side effect.
-    We take that same result without the call when the pattern provably finds nothing: from the start of the
-    text, when the text has none of the characters every match needs (regexchars.necessary, e.g. `[` for links,
-    a quote for smarty's quote patterns); from a later index, when `search` finds nothing. Legacy patterns (which
-    match differently) always take the stock path.
-
-    `run` is the stock tree walk (Python-Markdown 3.x, BSD licence) with a second shortcut: a text or tail in which
-    no pattern left a placeholder is put back as it is, which is what `__processPlaceholders` does with it by a
-    longer way (it looks for placeholders, builds a list of none and, for a tail, a throwaway element), so most
-    text nodes skip it. Byte-identical output: tests/test_markdown_prefilter.py.
-    """
-
-    def run(self, tree, ancestors=None):
-        patterns = tuple(self.inlinePatterns)
-        if patterns != self._plan_for:  # the same patterns in every conversion (compared by identity): plan once
-            self._plan = self._make_plan(list(patterns))
-            self._plan_for = patterns
-        self._patterns, self._searches, self._probes, self._always, self._by_char, self._keys = self._plan
-        handle = self._InlineProcessor__handleInline
-        place = self._InlineProcessor__processPlaceholders
-        prefix = self._InlineProcessor__placeholder_prefix
-        self.stashed_nodes = {}
-        tree_parents = [] if ancestors is None else ancestors[:]
-        parent_map = self.parent_map = {c: p for p in tree.iter() for c in p}
-        stack = [(tree, tree_parents)]
-        self._InlineProcessor__build_ancestors(tree, tree_parents)
-        while stack:
-            current, parents = stack.pop(0)
-            self.ancestors = parents
-            if current is not tree:
-                self.ancestors.append(current.tag.lower())
-            insert_queue = []
-            for child in current:
-                text = child.text
-                if text and not isinstance(text, AtomicString):
-                    self.ancestors.append(child.tag.lower())
-                    child.text = None
-                    text = handle(text)
-                    if prefix not in text:
-                        child.text = text or None
-                    else:
-                        found = place(text, child)
-                        for item in found:
-                            parent_map[item[0]] = child
-                        stack += found
-                        insert_queue.append((child, found))
-                    self.ancestors.pop()
-                if child.tail:
-                    tail = handle(child.tail)
-                    if prefix not in tail:
-                        child.tail = tail or None
-                    else:
-                        holder = etree.Element("d")
-                        child.tail = None
-                        found = place(tail, holder, False)
-                        if holder.tail:
-                            child.tail = holder.tail
-                        pos = list(current).index(child) + 1
-                        found.reverse()
-                        for item in found:
-                            parent_map[item[0]] = current
-                            current.insert(pos, item[0])
-                if len(child):
-                    parent_map[child] = current
-                    stack.append((child, self.ancestors[:]))
-            for element, found in insert_queue:
-                for index, item in enumerate(found):
-                    element.insert(index, item[0])
-        return tree
-
-    _plan_for: tuple = ()
-
-    @staticmethod
-    def _make_plan(patterns: list) -> tuple:
-        searches = []  # regex search of each new-style pattern (None: legacy)
-        probes = []  # the search, for patterns whose necessary characters are unknown
-        always = 0  # bit i: pattern i is tried whatever characters the text has
-        by_char: dict[str, int] = {}  # character -> bits of the patterns that need it
-        for index, pattern in enumerate(patterns):
-            compiled = pattern.getCompiledRegExp() if isinstance(pattern, _NewStylePattern) else None
-            need = necessary(compiled) if compiled is not None else None
-            searches.append(compiled.search if compiled is not None else None)
-            probes.append(compiled.search if compiled is not None and need is None else None)
-            if need is None:
-                always |= 1 << index
-            else:
-                for char in need:
-                    by_char[char] = by_char.get(char, 0) | 1 << index
-        return patterns, searches, probes, always, by_char, frozenset(by_char)
-
-    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
-        if isinstance(data, AtomicString):
-            return data
-        searches, probes, patterns = self._searches, self._probes, self._patterns
-        always, by_char, keys = self._always, self._by_char, self._keys
-        apply = self._InlineProcessor__applyPattern
-        count = len(patterns)
-        startIndex = 0
-        mask = -1  # bits of the patterns that may match this version of `data` (-1: not computed yet)
-        while patternIndex < count:
-            if startIndex == 0:
-                if mask < 0:
-                    mask = always
-                    for char in keys.intersection(data):
-                        mask |= by_char[char]
-                rest = mask >> patternIndex
-                if not rest:
-                    break  # no later pattern can match
-                patternIndex += (rest & -rest).bit_length() - 1
-                probe = probes[patternIndex]
-                if probe is not None and probe(data, 0) is None:
-                    patternIndex += 1
-                    continue
-            else:  # the same pattern again, after its last match
-                search = searches[patternIndex]
-                if search is not None and search(data, startIndex) is None:
-                    patternIndex += 1
-                    startIndex = 0
-                    continue
-            data, matched, startIndex = apply(patterns[patternIndex], data, patternIndex, startIndex)
-            if matched:
-                mask = -1
-            else:
-                patternIndex += 1
-        return data
-
-
-# the shortcuts use private names of Python-Markdown's inline pass; if a release renames them, use the stock pass
-PREFILTER = all(hasattr(InlineProcessor, name) for name in
-                ("_InlineProcessor__handleInline", "_InlineProcessor__applyPattern",
-                 "_InlineProcessor__processPlaceholders", "_InlineProcessor__build_ancestors")) \
-    and isinstance(getattr(InlineProcessor(markdown.Markdown()), "_InlineProcessor__placeholder_prefix", None), str)
-
-
-def _shared(make):
-    """`make(*args, **options)`, built once for equal arguments (the same object is returned after that)."""
-    made: dict = {}
-
-    def shared(*args, **options):
-        try:
-            key = identity((args, options))
-        except Uncacheable:  # an option of another kind: build it
-            return make(*args, **options)
-        try:
-            return made[key]
-        except KeyError:
-            if len(made) >= 256:  # titles (filename=...) differ from block to block: keep the set small
-                made.clear()
-            made[key] = obj = make(*args, **options)
-            return obj
-
-    shared.made, shared.original = made, make
-    return shared
-
-
-def _share_pygments_objects() -> bool:
-    """pymdownx.highlight makes a new Pygments lexer and HtmlFormatter for every code block, and each formatter
-    rebuilds the style's whole CSS table (a fifth of a millisecond per block). Pygments keeps no state in either
-    between calls (a formatter only caches its span tags), so blocks with equal options can share them.
-    Returns False, changing nothing, if pymdownx no longer looks these names up in its module."""
-    from pymdownx import highlight as hl
-
-    names = ("get_lexer_by_name", "BlockHtmlFormatter", "InlineHtmlFormatter")
-    if not all(callable(getattr(hl, name, None)) for name in names):
-        return False
-    for name in names:
-        original = getattr(hl, name)
-        if getattr(original, "made", None) is None:  # not already shared
-            setattr(hl, name, _shared(original))
-    return True
-
-
-SHARED_PYGMENTS = _share_pygments_objects()
-
-
-def _block_shortcuts(md) -> list[tuple[object, str]]:
-    """Python-Markdown offers every block to each block processor in turn until one takes it, and most of their
-    tests search the whole block with a regex that needs a character the block usually lacks (`#` for a heading,
-    `>` for a quote, `[` for a reference or footnote definition, `|` for a table). Where a processor's test or
-    run is exactly such a search, the same answer is given without it when the block has none of those
-    characters (regexchars.necessary): about 5 % of conversion time. Processors are matched by exact type, so
-    a subclass or an unknown processor keeps its own method. Returns what was replaced (processor, method name).
-    tests/test_markdown_prefilter.py checks each shortcut against the stock method and whole documents."""
-    from markdown.blockprocessors import BlockQuoteProcessor, ReferenceProcessor, SetextHeaderProcessor
-    from markdown.extensions.admonition import AdmonitionProcessor
-    from markdown.extensions.footnotes import FootnoteBlockProcessor
-    from markdown.extensions.tables import TableProcessor
-    from pymdownx.saneheaders import SaneHeadersProcessor
-
-    # test() is bool(RE.search(block)) or RE.match(block), possibly `and` something else: False without a match
-    searched_tests = (SaneHeadersProcessor, SetextHeaderProcessor, BlockQuoteProcessor)
-    # run() pops the block, searches it with RE and, without a match, puts it back and returns False
-    searched_runs = (ReferenceProcessor, FootnoteBlockProcessor)
-    done: list[tuple[object, str]] = []
-    for proc in md.parser.blockprocessors:
-        kind = type(proc)
-        regex = getattr(proc, "RE", None)
-        need = necessary(regex) if isinstance(regex, re.Pattern) else None
-        if kind in searched_tests and need:
-            proc.test = functools.partial(_test_if_any, need, proc.test)
-            done.append((proc, "test"))
-        elif kind in searched_runs and need:
-            proc.run = functools.partial(_run_if_any, need, proc.run)
-            done.append((proc, "run"))
-        elif kind is AdmonitionProcessor and need:
-            # test(): RE.search(block), else whether the block continues the admonition just before it
-            proc.test = functools.partial(_admonition_test, need, proc)
-            done.append((proc, "test"))
-        elif kind is TableProcessor:
-            # a block without "|" is one cell wide and has no border: test() returns False
-            proc.test = functools.partial(_test_if_any, frozenset("|"), proc.test)
-            done.append((proc, "test"))
-    return done
-
-
-def _test_if_any(need: frozenset[str], test, parent, block: str) -> bool:
-    return not need.isdisjoint(block) and test(parent, block)
-
-
-def _run_if_any(need: frozenset[str], run, parent, blocks: list[str]):
-    return run(parent, blocks) if not need.isdisjoint(blocks[0]) else False
-
-
-def _admonition_test(need: frozenset[str], proc, parent, block: str) -> bool:
-    if not need.isdisjoint(block) and proc.RE.search(block):
-        return True
-    return proc.parse_content(parent, block)[0] is not None
-
-
 class ComponentExtension(Extension):
     def __init__(self, state: _State):
         super().__init__()
@@ -507,46 +271,28 @@ class ComponentExtension(Extension):
         md.preprocessors.register(_Tokenize(md, self.state), "sitegen_components", 29)
         md.treeprocessors.register(_RestoreInCode(md, self.state), "sitegen_code_literal", 19)
         md.postprocessors.register(_RestoreInStash(md, self.state), "sitegen_stash_literal", 35)
-        if PREFILTER:
-            # the core inline pass and smarty's own second pass (it keeps its patterns in a separate registry)
-            for item in list(md.treeprocessors._priority):
-                stock = md.treeprocessors[item.name]
-                if type(stock) is InlineProcessor:
-                    fast = _PrefilteredInline(md)
-                    fast.inlinePatterns = stock.inlinePatterns
-                    md.treeprocessors.register(fast, item.name, item.priority)
+
+
+def make_markdown(*extra: Extension) -> markdown.Markdown:
+    """A Markdown instance with the site's extensions (plus `extra`), as Python-Markdown builds it."""
+    return markdown.Markdown(extensions=[*EXTENSIONS, *extra], extension_configs=EXTENSION_CONFIGS,
+                             output_format="html")
 
 
 class Converter:
-    """One Markdown instance, reset between articles (never re-created: building it costs more than a page)."""
+    """One Markdown instance, reset between articles (never re-created: building it costs more than a page).
 
-    def __init__(self) -> None:
+    The speed shortcuts into Python-Markdown's internals are mdfast's, installed when its self-check passes
+    (`shortcuts=False`, or SITEGEN_NO_SHORTCUTS=1: the stock passes, the same bytes)."""
+
+    def __init__(self, shortcuts: bool = True) -> None:
         self.state = _State()
-        self.md = markdown.Markdown(
-            extensions=[*EXTENSIONS, ComponentExtension(self.state)],
-            extension_configs=EXTENSION_CONFIGS,
-            output_format="html",
-        )
-        self.toc = self.md.treeprocessors["toc"]
-        self.toc_marker = self.toc.marker
-        self.toc.build_toc_div = self._toc_div
-        self.block_shortcuts = _block_shortcuts(self.md)
-
-    def _toc_div(self, toc_list: list) -> etree.Element:
-        """toc builds a table of contents for every text, serializes it and runs every postprocessor on it (about
-        0.1 ms, 3 % of an article); we read only its tokens (md.toc_tokens). The `<div>` is built only where
-        it is used: in place of a [TOC] marker."""
-        if not self.toc.marker:
-            return etree.Element("div")
-        return type(self.toc).build_toc_div(self.toc, toc_list)
+        self.md = make_markdown(ComponentExtension(self.state))
+        self.shortcuts = mdfast.install(self.md, make_markdown) if shortcuts else mdfast.Installed()
 
     def _convert(self, text: str, line_offset: int, head: tuple[int, int] = (0, 0)) -> str:
         self.md.reset()
         self.state.line_offset, self.state.head = line_offset, head
-        # toc looks for a paragraph that is exactly its marker ([TOC]) in every element of the tree; a marker that
-        # is not in the source cannot be in the tree (escapes and entities are still placeholders then), so the
-        # search is switched off for that text
-        self.toc.marker = self.toc_marker if self.toc_marker and self.toc_marker in text else ""
         return self.md.convert(text)
 
     def _convert_with_head(self, qa_text: str, qa_line: int, body: str, body_line: int) -> tuple[str, str] | None:
@@ -649,7 +395,7 @@ def config_fingerprint() -> str:
     """What converted HTML depends on besides the source: the extensions, their settings and the versions of the
     libraries that write it (a new pymdown-extensions or Pygments release may highlight or nest differently)."""
     import pygments
-    from pymdownx.__meta__ import __version__ as pymdownx_version
+    from pymdownx import __version__ as pymdownx_version  # what the package exports (from its __meta__)
 
     return repr((EXTENSIONS, sorted(EXTENSION_CONFIGS.items()), markdown.__version__, pymdownx_version,
                  pygments.__version__))

@@ -178,7 +178,7 @@ class Uncacheable(Exception):
 
 def identity(value: Any) -> str:
     """A text that is equal only for values that behave the same: what keys render's partial() (equal identities
-    render equal HTML for one renderer's site, roles and templates) and the shared Pygments objects of markdown_ext.
+    render equal HTML for one renderer's site, roles and templates) and the shared Pygments objects of mdfast.
     Each value is a type letter and a self-delimiting form (text carries its length), so no two values share one;
     the type counts (True and 1, Markup and str, a list and a tuple render differently), so does order in a dict
     (a loop over it sees it). An article is its key (its path and source bytes) and whether it is complete; a role

@@ -96,14 +96,74 @@ MEMO_LIMIT = 120_000
 
 
 class RecordingEnvironment(jinja2.Environment):
-    """A Jinja environment that tells its renderer about every template loaded (cached or not)."""
+    """A Jinja environment that tells its renderer about every template a render asks for (cached or not).
+
+    It records through Jinja's public loading methods, which the compiled templates call at run time for
+    `{% extends %}` (get_template), `{% include %}` (get_template, select_template for a list, get_or_select_template
+    for an expression), `{% import %}` and `{% from ... import %}` (get_template): jinja2 3.1's compiler.py. A loader
+    wrapper could not do it: the loader is asked only on cache misses. `loads_recorded()` checks at start-up that
+    every kind of load is recorded; when it is not, the Renderer records every template for every page instead (a
+    template edit then re-renders everything: slower, never stale). Every name asked for is recorded, found or not
+    (a missing template that appears later changes the page)."""
 
     on_load: Callable[[str], None] | None = None
 
-    def _load_template(self, name, globals):  # noqa: A002 - Jinja's own signature
-        if self.on_load is not None:
-            self.on_load(name)
-        return super()._load_template(name, globals)
+    def _record(self, name: object, parent: str | None) -> None:
+        if self.on_load is not None and isinstance(name, str):
+            self.on_load(self.join_path(name, parent) if parent is not None else name)
+
+    def get_template(self, name, parent=None, globals=None):  # noqa: A002 - Jinja's own signature
+        self._record(name, parent)
+        return super().get_template(name, parent, globals)
+
+    def select_template(self, names, parent=None, globals=None):  # noqa: A002
+        if not isinstance(names, jinja2.Undefined):
+            names = list(names)  # it may be an iterator: we read it once, Jinja again
+            for name in names:
+                self._record(name, parent)
+        return super().select_template(names, parent, globals)
+
+    def get_or_select_template(self, template_name_or_list, parent=None, globals=None):  # noqa: A002
+        if isinstance(template_name_or_list, str):
+            self._record(template_name_or_list, parent)
+        elif not isinstance(template_name_or_list, (jinja2.Undefined, jinja2.Template)):
+            template_name_or_list = list(template_name_or_list)
+            for name in template_name_or_list:
+                self._record(name, parent)
+        return super().get_or_select_template(template_name_or_list, parent, globals)
+
+
+# The self-check's templates: each way a template loads another, as the site's templates use them and more.
+_CHECK_TEMPLATES = {
+    "page.html": ('{% extends "base.html" %}{% block b %}{% include "inc.html" %}{% import "macros.html" as m %}'
+                  '{{ m.f() }}{% from "more.html" import g %}{{ g() }}{% include ["missing.html", "listed.html"] %}'
+                  '{% include chosen %}{% include "absent.html" ignore missing %}{% endblock %}'),
+    "base.html": "<{% block b %}{% endblock %}>",
+    "inc.html": "i{% include 'nested.html' %}",
+    "nested.html": "n",
+    "macros.html": "{% macro f() %}f{% endmacro %}",
+    "more.html": "{% macro g() %}g{% endmacro %}",
+    "listed.html": "l",
+    "chosen.html": "c",
+}
+_CHECK_EXPECTED = ({"page.html", "base.html", "inc.html", "nested.html", "macros.html", "more.html", "missing.html",
+                    "listed.html", "chosen.html", "absent.html"}, "<infglc>")
+
+
+@functools.cache
+def loads_recorded(cls: type[jinja2.Environment] = RecordingEnvironment) -> bool:
+    """Whether `cls` records every template a render loads, on a fresh render and on one from Jinja's cache."""
+    try:
+        env = cls(loader=jinja2.DictLoader(_CHECK_TEMPLATES), cache_size=-1, auto_reload=False)
+        for _ in range(2):
+            seen: set[str] = set()
+            env.on_load = seen.add
+            out = env.get_template("page.html").render(chosen="chosen.html")
+            if (seen, out) != _CHECK_EXPECTED:
+                return False
+    except Exception:  # noqa: BLE001 - any surprise: do not trust the recording
+        return False
+    return True
 
 
 class Renderer:
@@ -122,6 +182,10 @@ class Renderer:
         self.roles = RecordingRoles(roles, lambda: self.deps)
         self.env = make_environment(templates_dir, site.base_path, assets, RecordingEnvironment)
         self.env.on_load = lambda name: self.deps.templates.add(name)
+        # when the recording cannot be trusted (loads_recorded), every page reads every template
+        self.every_template: frozenset[str] | None = None
+        if not loads_recorded():
+            self.every_template = frozenset(self.env.loader.list_templates())
         self.env.globals.update(site=site, roles=self.roles)
         self.env.globals["partial"] = self.partial
         # Partials that depend only on their values (a salary table of the same roles, a role's skills, the call
@@ -251,7 +315,10 @@ class Renderer:
         self.deps = Deps()
         try:
             template = self.env.get_template(page.template)
-            return template.render(**make_context(self, page)).encode("utf-8"), self.deps
+            data = template.render(**make_context(self, page)).encode("utf-8")
+            if self.every_template is not None:
+                self.deps.templates |= self.every_template
+            return data, self.deps
         except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
             raise TemplateProblem(template_problem(exc, self.templates_rel, self.templates_dir)) from None
 

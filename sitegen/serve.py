@@ -1,8 +1,9 @@
 """`python build.py serve`: preview with live reload.
 
 The livereload package carries the reload to the browser (its livereload.js client and WebSocket handler, served
-by tornado, which it depends on). Everything else is ours, because the package alone drops reloads inside a
-3-second window, polls the disk and rebuilds once per changed file: watchdog watches the sources, bursts of events
+by tornado), through sitegen/reload.py, which checks them at start-up and has a fallback of its own. Everything
+else is ours, because the package alone drops reloads inside a 3-second window, polls the disk and rebuilds once
+per changed file: watchdog watches the sources, bursts of events
 become one rebuild, one build runs at a time (a save during a build causes exactly one more), the build is
 incremental (pipeline.Session), and we push the reload ourselves after every build that changed something. A
 CSS-only change is pushed as a live stylesheet swap. A failed build keeps the last good pages and shows its
@@ -26,8 +27,7 @@ import webbrowser
 from pathlib import Path
 from urllib.parse import unquote
 
-from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
-from tornado import escape, ioloop, web
+from tornado import ioloop, web
 from tornado.httpserver import HTTPServer
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
@@ -36,6 +36,7 @@ from watchdog.observers.polling import PollingObserver
 from .assemble import Options
 from .errors import BuildError
 from .pipeline import Result, Session, today
+from .reload import handlers as reload_handlers, push_reload
 
 QUIET = 0.03  # seconds without a new event before a burst counts as finished
 MAX_WAIT = 0.5  # ... but never wait longer than this after the first event
@@ -44,42 +45,6 @@ OVERLAY_ID = "sitegen-problems"
 
 
 # -- the browser side -------------------------------------------------------------------------------------------
-
-class ReloadSocket(LiveReloadHandler):
-    """livereload's WebSocket handler, but only for pages of this preview (a page elsewhere cannot connect)."""
-
-    allowed_origins: frozenset[str] = frozenset()
-
-    def check_origin(self, origin: str) -> bool:
-        return origin in self.allowed_origins
-
-    def prepare(self) -> None:
-        # tornado calls check_origin only for requests that look cross-origin to it: an Origin whose host:port equals
-        # the Host header (a DNS-rebound page) or a 'Sec-Fetch-Site: same-origin' header skips it. Check every one.
-        origin = self.request.headers.get("Origin")
-        if origin is not None and not self.check_origin(origin):
-            raise web.HTTPError(403)
-
-    def send_message(self, message) -> None:
-        # livereload's own catches everything with a bare except, Ctrl-C (KeyboardInterrupt) included: a Ctrl-C that
-        # arrived while a page was saying hello was swallowed and the server kept running
-        if isinstance(message, dict):
-            message = escape.json_encode(message)
-        try:
-            self.write_message(message)
-        except Exception:  # noqa: BLE001 - a closed socket: the page is gone
-            LiveReloadHandler.waiters.discard(self)
-
-
-def push_reload(path: str, live_css: bool) -> None:
-    """Send livereload's 'reload' command to every connected page (run on the IOLoop's thread)."""
-    message = {"command": "reload", "path": path, "liveCSS": live_css, "liveImg": True}
-    for waiter in list(LiveReloadHandler.waiters):
-        try:
-            waiter.write_message(message)
-        except Exception:  # noqa: BLE001 - a closed socket must not stop the others
-            LiveReloadHandler.waiters.discard(waiter)
-
 
 def overlay(problems: list[str]) -> str:
     items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
@@ -261,10 +226,8 @@ class Preview:
 
     def application(self) -> web.Application:
         hosts = {f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}", f"http://{self.bind}:{self.port}"}
-        ReloadSocket.allowed_origins = frozenset(hosts)
         return web.Application([
-            (r"/livereload", ReloadSocket),
-            (r"/livereload\.js", LiveReloadJSHandler),
+            *reload_handlers(frozenset(hosts)),
             (r"/.*", SiteHandler, {"preview": self}),
         ], websocket_ping_interval=0, log_function=lambda handler: None)
 

@@ -1,4 +1,4 @@
-"""The inline-pattern shortcut (markdown_ext._PrefilteredInline) changes speed only, never a byte of output.
+"""The conversion shortcuts (sitegen/mdfast.py) change speed only, never a byte of output.
 
 Two checks: the necessary-character analysis (sitegen/regexchars.py) is sound for any text Hypothesis can find,
 and whole documents convert to exactly what stock Python-Markdown gives, over a generated corpus, the real site
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from markdown.treeprocessors import InlineProcessor
 
 from conftest import REPO
-from sitegen import markdown_ext
+from sitegen import markdown_ext, mdfast
 from sitegen.content import split_front_matter
 from sitegen.regexchars import necessary
 
@@ -26,32 +26,14 @@ import generate  # noqa: E402  (bench/generate.py: the benchmark's corpus genera
 
 
 class _StockConverter(markdown_ext.Converter):
-    def _convert(self, text: str, line_offset: int, head: tuple[int, int] = (0, 0)) -> str:
-        self.md.reset()
-        self.state.line_offset, self.state.head = line_offset, head
-        self.toc.marker = self.toc_marker  # toc's own marker search on every text
-        return self.md.convert(text)
-
     def _convert_with_head(self, *args) -> None:
         return None  # the quick answer converted on its own, as a second text
 
 
 def _stock_converter() -> markdown_ext.Converter:
-    """Our converter with Python-Markdown's own inline passes, toc marker search and table of contents put back,
-    and the quick answer converted on its own."""
-    conv = _StockConverter()
-    del conv.toc.build_toc_div  # toc's own method again
-    for processor, method in conv.block_shortcuts:
-        delattr(processor, method)  # the block processors' own tests and runs
-    conv.block_shortcuts = []
-    md = conv.md
-    for item in list(md.treeprocessors._priority):
-        fast = md.treeprocessors[item.name]
-        if isinstance(fast, markdown_ext._PrefilteredInline):
-            stock = InlineProcessor(md)
-            stock.inlinePatterns = fast.inlinePatterns
-            md.treeprocessors.register(stock, item.name, item.priority)
-    return conv
+    """Our converter with none of mdfast's shortcuts (Python-Markdown's own inline passes, block processors and
+    table of contents), and the quick answer converted on its own."""
+    return _StockConverter(shortcuts=False)
 
 
 FAST = markdown_ext.Converter()
@@ -65,11 +47,12 @@ def both(text: str) -> tuple[str, str]:
 
 
 def test_the_shortcut_is_installed_for_both_inline_passes():
-    kinds = {name: type(FAST.md.treeprocessors[name]) for name in ("inline", "smarty")}
-    assert kinds == {"inline": markdown_ext._PrefilteredInline, "smarty": markdown_ext._PrefilteredInline}
-    assert markdown_ext.PREFILTER
-    stock_kinds = {name: type(STOCK.md.treeprocessors[name]) for name in ("inline", "smarty")}
-    assert stock_kinds == {"inline": InlineProcessor, "smarty": InlineProcessor}
+    assert FAST.shortcuts.names == {"inline", "blocks", "toc", "pygments"} == mdfast.ACTIVE, mdfast.describe()
+    for name in ("inline", "smarty"):
+        fast, stock = FAST.md.treeprocessors[name], STOCK.md.treeprocessors[name]
+        assert type(fast) is type(stock) is InlineProcessor
+        assert fast.run.__func__ is mdfast._FastInline.run
+        assert "run" not in vars(stock) and "_InlineProcessor__handleInline" not in vars(stock)
 
 
 # -- the analysis --------------------------------------------------------------------------------------------------
@@ -155,6 +138,7 @@ EDGE_CASES = [
     "[TOC]\n\n## First question?\n\nAnswer.\n\n## Second\n\nMore.",
     "Escaped \\[TOC\\] and an entity &#91;TOC&#93; and code `[TOC]` and inline [TOC] text.\n\n## H?\n\nx",
     "  [TOC]  \n\n### Deep\n\n- [TOC]\n",
+    "[TO\x02C]\n\n## A marker that normalize_whitespace completes (it drops STX and ETX)\n\nx",
 ]
 
 
@@ -227,7 +211,7 @@ Inline `#!python len("x")` and `#!sql SELECT 1` and plain `code`.
 def test_shared_pygments_lexers_and_formatters_give_the_same_html(monkeypatch):
     from pymdownx import highlight as hl
 
-    assert markdown_ext.SHARED_PYGMENTS
+    assert "pygments" in mdfast.ACTIVE
     shared = markdown_ext.Converter().convert("x.md", CODE_BLOCKS * 2, 1, None, 1)[1].html
     assert 'class="highlight"' in shared and "hll" in shared and "linenos" in shared and "filename" in shared
     assert len(hl.BlockHtmlFormatter.made) >= 3  # built once per distinct options, reused for the repeats
@@ -236,10 +220,10 @@ def test_shared_pygments_lexers_and_formatters_give_the_same_html(monkeypatch):
     assert markdown_ext.Converter().convert("x.md", CODE_BLOCKS * 2, 1, None, 1)[1].html == shared
 
 
-# -- block shortcuts (markdown_ext._block_shortcuts) -----------------------------------------------------------------
+# -- block shortcuts (mdfast._install_blocks) --------------------------------------------------------------------------
 
 def test_the_block_shortcuts_are_installed():
-    installed = sorted((type(p).__name__, m) for p, m in FAST.block_shortcuts)
+    installed = sorted((type(p).__name__, m) for p, m in FAST.shortcuts.blocks)
     assert installed == [("AdmonitionProcessor", "test"), ("BlockQuoteProcessor", "test"),
                          ("FootnoteBlockProcessor", "run"), ("ReferenceProcessor", "run"),
                          ("SaneHeadersProcessor", "test"), ("SetextHeaderProcessor", "test"),
@@ -260,7 +244,7 @@ def test_each_shortcut_test_answers_as_the_stock_test(block, after_admonition):
     parent = etree.Element("div")
     if after_admonition:  # the admonition test also asks whether an indented block continues the one before
         etree.SubElement(parent, "div", {"class": "admonition note"})
-    for processor, method in FAST.block_shortcuts:
+    for processor, method in FAST.shortcuts.blocks:
         if method != "test":
             continue
         stock = getattr(type(processor), method)
