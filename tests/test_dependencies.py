@@ -37,7 +37,9 @@ def _imported() -> set[str]:
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                     names.add(node.module.split(".")[0])
     names.add("playwright")  # pytest.importorskip("playwright.sync_api")
-    return {n for n in names if n not in sys.stdlib_module_names and n not in LOCAL}
+    # the repository's own modules (bench/peers/convert.py is imported as `convert`, say)
+    local = LOCAL | {p.stem for folder in ("sitegen", "tests", "bench", "tools") for p in (REPO / folder).rglob("*.py")}
+    return {n for n in names if n not in sys.stdlib_module_names and n not in local}
 
 
 def _version(text: str) -> tuple[int, ...]:
