@@ -40,7 +40,7 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import InlineProcessor
 from markdown.util import AtomicString
 
-from .model import Uncacheable, identity
+from .identity import Uncacheable, identity
 from .regexchars import necessary
 
 NAMES = ("inline", "blocks", "toc", "pygments")

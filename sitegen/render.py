@@ -16,7 +16,8 @@ from . import __version__, formats
 from .deps import Deps, RecordingRoles
 from .errors import Problem
 from .markdown_ext import BLOCK_COMPONENTS, TAG_RE, TOKEN_RE, faq_sections, html_to_text, questions
-from .model import Article, Body, Component, Page, Role, Site, Uncacheable, identity
+from .identity import Uncacheable, identity
+from .model import Article, Body, Component, Page, Role, Site
 
 BLOCK_TOKEN_RE = re.compile(r"<p>(SGCOMP\d+X)</p>")
 MODEL_REPR_RE = re.compile(r"'sitegen\.model\.(\w+) object'")
