@@ -350,8 +350,7 @@ class Converter:
             calls.append(replace(c, name=sys.intern(parsed[0]), args=parsed[1],
                                  block=f"<p>{c.token}</p>" in html_out, source=""))
         calls = tuple(calls)
-        faq = tuple((anchor, html_to_text(answer)) for anchor, answer in faq_sections(html_out, headings))
-        return Converted(calls, headings, words), Body(html_out, qa_html, faq), list(state.problems)
+        return Converted(calls, headings, words), Body(html_out, qa_html), list(state.problems)
 
 
 # What a one-line quick answer may hold to be converted as the body's first paragraph (Converter._convert_with_head):

@@ -96,9 +96,6 @@ class Converted:
 class Body:
     html: str  # with component tokens still in place
     quick_answer_html: str
-    # each question's answer as visible text, tokens still in place (markdown_ext.faq_sections): the render only
-    # swaps in the components' text (render.faq_entries)
-    faq: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import html as htmllib
 import os
 import re
 from typing import Any, Callable
@@ -15,7 +14,7 @@ from markupsafe import Markup
 from . import __version__, formats
 from .deps import Deps, RecordingRoles
 from .errors import Problem
-from .markdown_ext import BLOCK_COMPONENTS, TAG_RE, TOKEN_RE, faq_sections, html_to_text, questions
+from .markdown_ext import BLOCK_COMPONENTS, TOKEN_RE, faq_sections, html_to_text, questions
 from .identity import Uncacheable, identity
 from .model import Article, Body, Component, Page, Role, Site
 
@@ -265,23 +264,16 @@ class Renderer:
             return self._memo_partial(("cta",), "partials/cta.html", lambda: {"cta": self.site.cta})
         raise AssertionError(c.name)  # assemble() rejected unknown names
 
-    def _fill(self, html: str, article: Article, by_token: dict[str, Component], qa_html: str = "",
-              outputs: dict[str, tuple[str, bool]] | None = None) -> str:
-        """`html` with its component tokens replaced; `outputs` gets each token's HTML and whether it was a block."""
+    def _fill(self, html: str, article: Article, by_token: dict[str, Component], qa_html: str = "") -> str:
+        """`html` with its component tokens replaced."""
         def block(m: re.Match) -> str:
             c = by_token[m.group(1)]
             if c.name not in BLOCK_COMPONENTS:
                 return m.group(0)
-            out = str(self.component(c, article, qa_html))
-            if outputs is not None:
-                outputs[m.group(1)] = (out, True)
-            return out
+            return str(self.component(c, article, qa_html))
 
         def inline(m: re.Match) -> str:
-            out = str(Markup.escape(self.component(by_token[m.group(0)], article, qa_html)))
-            if outputs is not None:
-                outputs[m.group(0)] = (out, False)
-            return out
+            return str(Markup.escape(self.component(by_token[m.group(0)], article, qa_html)))
 
         return TOKEN_RE.sub(inline, BLOCK_TOKEN_RE.sub(block, html))
 
@@ -291,12 +283,12 @@ class Renderer:
         assert self.records is not None, "slim articles need a renderer with the store's records"
         return self.records(article.key)
 
-    def _filled(self, article: Article, outputs: dict[str, tuple[str, bool]] | None = None) -> tuple[str, str, Body]:
+    def _filled(self, article: Article) -> tuple[str, str, Body]:
         article = self.complete(article)
         body = self.bodies(article.key)
         by_token = {c.token: c for c in article.converted.components}
         qa = self._fill(body.quick_answer_html, article, by_token)
-        return self._fill(body.html, article, by_token, qa, outputs), qa, body
+        return self._fill(body.html, article, by_token, qa), qa, body
 
     def article_body(self, article: Article) -> tuple[Markup, Markup]:
         """The article's HTML with every component filled in from data, and its quick answer."""
@@ -306,9 +298,8 @@ class Renderer:
     def article_parts(self, article: Article) -> tuple[Markup, Markup, list[dict[str, str]]]:
         """article_body() and the FAQ: each question with its anchor and the visible text of its answer."""
         article = self.complete(article)  # _filled() completes it too; faq_entries() needs its headings
-        outputs: dict[str, tuple[str, bool]] = {}
-        html, qa, body = self._filled(article, outputs)
-        return Markup(html), Markup(qa), faq_entries(article, html, body.faq, outputs)
+        html, qa, _body = self._filled(article)
+        return Markup(html), Markup(qa), faq_entries(article, html)
 
     # -- pages ------------------------------------------------------------------------------------------
     def render(self, page: Page, make_context: Callable[["Renderer", Page], dict[str, Any]]) -> tuple[bytes, Deps]:
@@ -324,49 +315,11 @@ class Renderer:
             raise TemplateProblem(template_problem(exc, self.templates_rel, self.templates_dir)) from None
 
 
-def faq_entries(article: Article, body: str, answers: tuple[tuple[str, str], ...] = (),
-                outputs: dict[str, tuple[str, bool]] | None = None) -> list[dict[str, str]]:
-    """Each H2 that asks a question (ends with '?'), with its anchor and the visible text of its answer in `body`
-    (the filled HTML). `answers`, the answers' text with tokens in place (Body.faq), and `outputs`, what each token
-    became (Renderer._fill), give the same text without reading the body again, when the swap is exact."""
+def faq_entries(article: Article, body: str) -> list[dict[str, str]]:
+    """Each H2 that asks a question (ends with '?'), with its anchor and the visible text of its answer in `body`,
+    the filled HTML: the one place the FAQ is worked out (for the question list and the FAQPage JSON-LD)."""
     asked = questions(article.converted.headings)
     if not asked:
         return []
-    if answers and outputs is not None:
-        texts = _component_texts(outputs, answers)
-        if texts is not None:
-            swap = lambda m: texts.get(m.group(0), m.group(0))  # noqa: E731
-            return [{"id": anchor, "question": asked[anchor], "answer": TOKEN_RE.sub(swap, text)}
-                    for anchor, text in answers]
     return [{"id": anchor, "question": asked[anchor], "answer": html_to_text(answer)}
             for anchor, answer in faq_sections(body, article.converted.headings)]
-
-
-def _component_texts(outputs: dict[str, tuple[str, bool]], answers: tuple[tuple[str, str], ...]) -> dict[str, str] | None:
-    """Each token's replacement in answer text, or None when swapping it into the text made with tokens would not
-    give html_to_text() of the filled HTML: a block inside an answer that brings its own H2 (it moves where the
-    answer ends), a component with no visible text, or one whose text does not meet its neighbours as the token
-    did (a block's token stood alone in a paragraph, so spaces surround it; an inline one is glued to its
-    neighbours). A block outside every answer (the quick answer above the first question) does not matter."""
-    texts = {}
-    for token, (out, block) in outputs.items():
-        if block and "<h2" in out:
-            if any(token in text for _anchor, text in answers):
-                return None
-            continue
-        text = _swap_text(out, block)
-        if text is None:
-            return None
-        texts[token] = text
-    return texts
-
-
-@functools.lru_cache(maxsize=4096)
-def _swap_text(out: str, block: bool) -> str | None:
-    """The text a component's HTML puts in an answer, if it meets its neighbours as its token did (see above). The
-    same salary tables, role lists and figures recur from article to article: each is worked out once."""
-    raw = htmllib.unescape(TAG_RE.sub(" ", out))
-    words = raw.split()
-    if not words or (raw[0].isspace(), raw[-1].isspace()) != (block, block):
-        return None
-    return " ".join(words)

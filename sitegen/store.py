@@ -32,7 +32,7 @@ from .markdown_ext import config_fingerprint
 from .yamlutil import _schema_bytes
 from .model import Article, Body, Role
 
-FORMAT = "sitegen-store-4"
+FORMAT = "sitegen-store-5"
 Checks = dict[str, tuple[Article, list[Problem]]]  # article key -> assemble.checked_slim() of it, when known
 # what a stored article depends on besides its bytes: the Markdown configuration and the front-matter schema
 _SALT = f"{FORMAT}\0{__version__}\0{config_fingerprint()}\0".encode() + _schema_bytes("article") + b"\0"
@@ -263,7 +263,7 @@ def _put_many(db: sqlite3.Connection, items: list[tuple[Article, Body]], roles: 
         check = None
         if roles is not None:
             check = (checks or {}).get(article.key) or checked_slim(article, roles)
-        record, html = _pack(to_record(article)), _pack([body.html, body.quick_answer_html, body.faq])
+        record, html = _pack(to_record(article)), _pack([body.html, body.quick_answer_html])
         rows.append((article.key, _blobs_digest(record, html), _checked(article, rid, check), record, html))
     with db:
         db.execute("BEGIN")
@@ -311,5 +311,5 @@ def _body(db: sqlite3.Connection, key: str) -> Body:
 
 
 def _body_of(blob: bytes) -> Body:
-    html, quick, faq = _unpack(blob)
-    return Body(html, quick, tuple((str(anchor), str(text)) for anchor, text in faq))
+    html, quick = _unpack(blob)
+    return Body(html, quick)
