@@ -23,7 +23,7 @@ import pytest
 
 from conftest import REPO, run_cli, snapshot, write_site
 
-from sitegen import workers, write
+from sitegen import locking, workers, write
 from sitegen.assemble import Options
 from sitegen.pipeline import Session
 
@@ -184,14 +184,14 @@ def test_output_lock_fallbacks_without_fcntl(tmp_path: Path, monkeypatch) -> Non
     """Where there is no fcntl (Windows has msvcrt; otherwise an exclusive lock file): one build at a time per
     output folder, and no lock file is left when the build ends."""
     monkeypatch.setattr(write, "fcntl", None)
-    monkeypatch.setattr(write, "msvcrt", None)
+    monkeypatch.setattr(locking, "msvcrt", None)
     waiting = threading.Event()  # set when a second build finds the lock taken and waits
 
     def pause(seconds: float) -> None:
         waiting.set()
         time.sleep(seconds)
 
-    monkeypatch.setattr(write, "time", SimpleNamespace(sleep=pause))
+    monkeypatch.setattr(locking, "time", SimpleNamespace(sleep=pause))
     out = tmp_path / "site" / "output"
     lock = out.parent / f".sitegen-lock-{out.name}"
     order: list[str] = []
@@ -226,3 +226,22 @@ def test_nothing_linux_only_is_imported_unguarded() -> None:
             "print('ok')\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert result.returncode == 0 and result.stdout == "ok\n", result.stderr
+
+
+def test_output_lock_on_windows_locks_a_file_with_msvcrt(tmp_path: Path, monkeypatch) -> None:
+    """The Windows path, with msvcrt.locking played by fcntl.lockf (the same byte-range lock): the lock file is
+    locked for the build and unlocked and removed after it."""
+    import fcntl
+
+    calls: list[int] = []
+
+    def fake_locking(fd: int, mode: int, length: int) -> None:
+        calls.append(mode)
+        fcntl.lockf(fd, fcntl.LOCK_EX if mode == 1 else fcntl.LOCK_UN, length)
+
+    monkeypatch.setattr(write, "fcntl", None)
+    monkeypatch.setattr(locking, "msvcrt", SimpleNamespace(LK_LOCK=1, LK_UNLCK=0, locking=fake_locking))
+    out = tmp_path / "site" / "output"
+    with write.output_lock(out):
+        assert (out.parent / f".sitegen-lock-{out.name}").is_file() and calls == [1]
+    assert calls == [1, 0] and not (out.parent / f".sitegen-lock-{out.name}").exists()
