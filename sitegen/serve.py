@@ -12,6 +12,7 @@ problems in an overlay on every page. Only files under the preview folder are se
 
 from __future__ import annotations
 
+import collections
 import errno
 import html
 import json
@@ -136,7 +137,6 @@ class BuildOutcome:
         return self.result is not None
 
 
-
 class Preview:
     """One preview: a folder of built pages, the server that shows them and the builder that refreshes them."""
 
@@ -164,7 +164,7 @@ class Preview:
         self.on_build_start: list[Callable[[int, tuple[str, ...]], None]] = []
         self.on_build: list[Callable[[BuildOutcome], None]] = []
         self.on_connect: list[Callable[[], None]] = []  # a page registered for reloads (called on the IOLoop)
-        self.outcomes: list[BuildOutcome] = []
+        self.outcomes: collections.deque[BuildOutcome] = collections.deque(maxlen=256)  # the latest builds
         self.built = threading.Condition()
         self._started = 0
 

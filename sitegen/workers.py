@@ -4,10 +4,11 @@ Each worker keeps one Markdown converter (reset between articles) and one Render
 compile once per process. Tasks and results are plain picklable values.
 
 A build's job (the roles and store for conversion; the setup, target and pages for rendering) goes to each worker
-once, through the pool's initializer: with `fork` (Linux's default here) the worker inherits it from the parent's
-memory without pickling, so a task is just a range of indexes; with `spawn` (macOS's and Windows's default) or
-`forkserver` it is pickled once per worker. The initializer keeps it in this module (`_convert_job`, `_job`): that
-hand-over, and the per-worker caches (`_writers`, `_renderers`), are the only module-level state.
+once, through the pool's initializer: with `fork` (the default where the system has it) the worker inherits it
+from the parent's memory without pickling, so a task is just a range of indexes; with `spawn` (Python's default on
+macOS and Windows) or `forkserver` it is pickled once per worker. The initializer keeps it in this module
+(`_convert_job`, `_job`): that hand-over, and the per-worker caches (`_writers`, `_renderers`), are the only
+module-level state.
 `SITEGEN_START_METHOD=spawn|fork|forkserver` forces a start method; the output is the same byte for byte.
 """
 
