@@ -180,21 +180,25 @@ def role_findings(found: Findings, roles: dict[str, Role], every_article: list[A
 
 
 # -- rendering and analysing every page ----------------------------------------------------------------------------
-# What the worker processes need, set before they fork so that each inherits it (a task is just a range of pages)
-_shared: Shared | None = None
-_job: tuple[Setup, list[Page]] | None = None
+# What the worker processes need, set in each one by the pool's initializer (inherited with fork, pickled once per
+# worker with spawn): a task is then just a range of pages
+_job: tuple[Shared, Setup, list[Page]] | None = None
+
+
+def _set_check_job(job: tuple[Shared, Setup, list[Page]] | None) -> None:
+    global _job
+    _job = job
 
 
 def _check_range(bounds: tuple[int, int]) -> list[PageReport]:
-    assert _shared is not None and _job is not None
-    setup, pages = _job
+    assert _job is not None, "start the pool with initializer=_set_check_job"
+    shared, setup, pages = _job
     renderer = renderer_for(setup)
-    return [checks_html.analyse(_shared, renderer, page) for page in pages[bounds[0] : bounds[1]]]
+    return [checks_html.analyse(shared, renderer, page) for page in pages[bounds[0] : bounds[1]]]
 
 
 def check_site(root: Path, options: Options, jobs: int | None = None) -> Report:
     """Check the site at `root` without writing anything. Raises BuildError for problems in the sources."""
-    global _shared, _job
     checks_html._template_text.clear()
     # Session wants an output folder to refuse unsafe ones; check writes none, so it gets one that does not exist
     nowhere = Path(tempfile.gettempdir()) / f"sitegen-check-{os.getpid()}-{time.time_ns()}"
@@ -227,7 +231,7 @@ def check_site(root: Path, options: Options, jobs: int | None = None) -> Report:
                    else ("an unpublished article", f"{article.path} is dated {article.date.isoformat()}"))
             for address in [article_url(article), article_url(article) + "index.html"] + [alias_url(x) for x in article.aliases]:
                 hidden.setdefault(address, why)
-        _shared = Shared(session.paths.root, site.base_url, site.base_path, urls, index, hidden, aliases,
+        shared = Shared(session.paths.root, site.base_url, site.base_path, urls, index, hidden, aliases,
                          data_links(site_data, site_lines), roles, str(session.paths.templates))
 
         found = Findings()
@@ -238,15 +242,15 @@ def check_site(root: Path, options: Options, jobs: int | None = None) -> Report:
 
         setup = Setup(ident=f"check-{id(session)}-{time.perf_counter_ns()}", site=site, roles=roles,
                       templates_dir=str(session.paths.templates), assets=assets, store=str(session.store.path))
-        _job = (setup, pages)
-        pool = Pool(session.jobs)  # forks at its first task, after _shared and _job are set
+        pool = Pool(session.jobs)  # starts at its first task, each worker with the job
         if pool.wanted(len(pages)):
             size = max(8, min(64, len(pages) // (pool.jobs * 8) or 1))
             ranges = [(i, min(i + size, len(pages))) for i in range(0, len(pages), size)]
-            reports = (r for chunk in pool.imap(_check_range, ranges) for r in chunk)
+            reports = (r for chunk in pool.imap(_check_range, ranges, initializer=_set_check_job,
+                                                job=(shared, setup, pages)) for r in chunk)
         else:
             renderer = renderer_for(setup)
-            reports = (checks_html.analyse(_shared, renderer, page) for page in pages)
+            reports = (checks_html.analyse(shared, renderer, page) for page in pages)
 
         problems: list[Problem] = []
         ids: dict[str, str] = {}
@@ -270,7 +274,6 @@ def check_site(root: Path, options: Options, jobs: int | None = None) -> Report:
                 found.add(path, line, level, message, page)
         return Report(found.sorted(site.base_path), len(pages))
     finally:
-        _shared = _job = None
         pool.close()
         if setup is not None:
             workers._renderers.pop(setup.ident, None)  # its reader points at the temporary store, deleted next

@@ -290,22 +290,19 @@ class Session:
     def _convert_in_workers(self, pool: Pool, tasks: list[tuple[str, str]], roles, stamps, files, articles, checked,
                             problems: Collector, progress: Progress) -> None:
         """A one-shot build's conversion: workers convert, store and check; slim articles come back."""
-        set_convert_job((roles, str(self.store.path)))
-        pool.close()  # a fresh fork inherits the job
-        try:
-            chunks = [tasks[i : i + CONVERT_CHUNK] for i in range(0, len(tasks), CONVERT_CHUNK)]
-            outcomes = (item for chunk in pool.imap(convert_chunk, chunks) for item in chunk)
-            for done, (rel, article, found) in enumerate(outcomes, 1):
-                progress.update(done, len(tasks), "converting")
-                if article is None:
-                    problems.extend(found)
-                    continue
-                if found:
-                    checked[article.path] = found
-                files[rel] = (stamps[rel], article)
-                articles.append(article)
-        finally:
-            set_convert_job(None)
+        chunks = [tasks[i : i + CONVERT_CHUNK] for i in range(0, len(tasks), CONVERT_CHUNK)]
+        # each worker receives the job once, through the pool's initializer (inherited with fork)
+        outcomes = (item for chunk in pool.imap(convert_chunk, chunks, initializer=set_convert_job,
+                                                job=(roles, str(self.store.path))) for item in chunk)
+        for done, (rel, article, found) in enumerate(outcomes, 1):
+            progress.update(done, len(tasks), "converting")
+            if article is None:
+                problems.extend(found)
+                continue
+            if found:
+                checked[article.path] = found
+            files[rel] = (stamps[rel], article)
+            articles.append(article)
 
     def data_file(self, rel: str, parse, problems: Collector):
         """A data file parsed and validated, or None; parsed again only when its bytes changed."""
@@ -473,10 +470,10 @@ class Session:
         by_output = {p.output: p for p in todo}
         if pool.wanted(len(todo)):
             size = max(8, min(64, len(todo) // (pool.jobs * 8) or 1))
-            pool.close()  # a fresh fork inherits this job's pages: no pickling them over
-            set_render_job((setup, target, items))
+            # fresh workers get this job's pages through the initializer (with fork: inherited, not pickled)
             ranges = [(i, i + size) for i in range(0, len(items), size)]
-            outcomes = (r for chunk in pool.imap(render_range, ranges) for r in chunk)
+            outcomes = (r for chunk in pool.imap(render_range, ranges, initializer=set_render_job,
+                                                 job=(setup, target, items)) for r in chunk)
         else:
             outcomes = iter(render_chunk((setup, target, items)))
         problems: list[Problem] = []
@@ -492,7 +489,6 @@ class Session:
             entries[r.output] = Entry(fps.signature(by_output[r.output], r.templates, r.roles), r.digest, r.templates, r.roles)
             if r.changed:
                 written.append(r.output)
-        set_render_job(None)
         if problems:
             raise BuildError(problems)
         return entries, written

@@ -66,6 +66,11 @@ class _Guarded:
     """Only pages of this preview may open the reload socket."""
 
     allowed_origins: frozenset[str] = frozenset()
+    on_connect: list = []  # called (on the IOLoop) when a page registers for reloads (livereload's 'info')
+
+    def _connected(self) -> None:
+        for listener in list(self.on_connect):
+            listener()
 
     def check_origin(self, origin: str) -> bool:
         return origin in self.allowed_origins
@@ -92,8 +97,9 @@ class OwnReloadSocket(_Guarded, websocket.WebSocketHandler):
             return
         if data.get("command") == "hello":
             self.send_message({"command": "hello", "protocols": [PROTOCOL], "serverName": "sitegen"})
-        elif data.get("command") == "info" and "url" in data:
+        elif data.get("command") == "info" and "url" in data and self not in OwnReloadSocket.waiters:
             OwnReloadSocket.waiters.add(self)
+            self._connected()
 
     def on_close(self) -> None:
         OwnReloadSocket.waiters.discard(self)
@@ -164,6 +170,12 @@ def check() -> tuple[type, type, set, str]:
         class LiveReloadSocket(_Guarded, socket_cls):
             """livereload's WebSocket handler, but only for pages of this preview (a page elsewhere cannot connect)."""
 
+            def on_message(self, message) -> None:
+                known = self in socket_cls.waiters
+                super().on_message(message)
+                if not known and self in socket_cls.waiters:  # its 'info': the page now gets reloads
+                    self._connected()
+
             def send_message(self, message) -> None:
                 # livereload's own catches everything with a bare except, Ctrl-C (KeyboardInterrupt) included: a
                 # Ctrl-C that arrived while a page was saying hello was swallowed and the server kept running
@@ -181,10 +193,12 @@ def check() -> tuple[type, type, set, str]:
         f"sitegen's own ({found}; client: {'livereload.js' if js is not None else 'built in'})"
 
 
-def handlers(allowed_origins: frozenset[str]) -> list[tuple]:
-    """The routes of the reload socket and script, for pages at these origins only."""
+def handlers(allowed_origins: frozenset[str], on_connect: list | None = None) -> list[tuple]:
+    """The routes of the reload socket and script, for pages at these origins only; `on_connect` (a list of
+    callables) is called each time a page registers for reloads."""
     socket_cls, js_cls, _waiters, _way = check()
     socket_cls.allowed_origins = allowed_origins
+    socket_cls.on_connect = on_connect if on_connect is not None else []
     return [(r"/livereload", socket_cls), (r"/livereload\.js", js_cls)]
 
 

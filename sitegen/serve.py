@@ -12,8 +12,10 @@ problems in an overlay on every page. Only files under the preview folder are se
 
 from __future__ import annotations
 
+import collections
 import errno
 import html
+import json
 import mimetypes
 import os
 import shutil
@@ -24,6 +26,8 @@ import tempfile
 import threading
 import time
 import webbrowser
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -119,6 +123,20 @@ class SiteHandler(web.RequestHandler):
 
 # -- the server side --------------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class BuildOutcome:
+    """What one preview build did: Preview.wait_for_build returns these, Preview.on_build listeners receive them."""
+
+    number: int  # 1 for the first build, then 2, 3 ... in the order they ran
+    changed: tuple[str, ...]  # what the watcher reported, site-relative where possible (empty for the first build)
+    result: Result | None  # None when the build failed
+    problems: tuple[str, ...] = ()  # the failed build's problems, as printed
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+
 class Preview:
     """One preview: a folder of built pages, the server that shows them and the builder that refreshes them."""
 
@@ -138,8 +156,17 @@ class Preview:
         self.builder = Builder(self)
         self.observer = None
         self.base_path = "/"
-        self.builds = 0
-        self.ready = threading.Event()
+        self.builds = 0  # successful builds
+        self.ready = threading.Event()  # set once the first build is done and the server listens
+        # Build events, for tests and tools that wait for a build instead of sleeping: listeners are called on the
+        # builder's thread, on_build_start with (number, changed) before a build, on_build with its BuildOutcome
+        # after it; wait_for_build() waits for one.
+        self.on_build_start: list[Callable[[int, tuple[str, ...]], None]] = []
+        self.on_build: list[Callable[[BuildOutcome], None]] = []
+        self.on_connect: list[Callable[[], None]] = []  # a page registered for reloads (called on the IOLoop)
+        self.outcomes: collections.deque[BuildOutcome] = collections.deque(maxlen=256)  # the latest builds
+        self.built = threading.Condition()
+        self._started = 0
 
     def allowed_hosts(self) -> set[str] | None:
         """The Host headers a loopback preview answers; None (any) when bound to another address on purpose."""
@@ -183,19 +210,65 @@ class Preview:
         base = f"http://{'127.0.0.1' if self.bind in ('127.0.0.1', '0.0.0.0', '::') else self.bind}:{self.port}/"
         return Options(drafts=True, future=True, today=today(), base_url=base, fingerprint=False)
 
+    def _relative(self, changed: set[str] | None) -> tuple[str, ...]:
+        names = []
+        for path in changed or ():
+            try:
+                names.append(Path(path).relative_to(self.site).as_posix())
+            except ValueError:
+                names.append(path)
+        return tuple(sorted(names))
+
+    def _finished(self, outcome: BuildOutcome) -> None:
+        with self.built:
+            self.outcomes.append(outcome)
+            self.built.notify_all()
+        for listener in list(self.on_build):
+            listener(outcome)
+
+    def wait_for_build(self, test: Callable[[BuildOutcome], bool] | None = None, after: int = 0,
+                       timeout: float = 60) -> BuildOutcome:
+        """The first build numbered above `after` that passes `test` (any build without one), once it is done;
+        TimeoutError after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        with self.built:
+            while True:
+                for outcome in self.outcomes:
+                    if outcome.number > after and (test is None or test(outcome)):
+                        return outcome
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no such build within {timeout} s (builds so far: {len(self.outcomes)})")
+                self.built.wait(left)
+
     def build(self, changed: set[str] | None) -> Result | None:
+        self._started += 1
+        number, names = self._started, self._relative(changed)
+        for listener in list(self.on_build_start):
+            listener(number, names)
+        try:
+            result = self._build(changed)
+        except BaseException as exc:
+            self._finished(BuildOutcome(number, names, None, (repr(exc),)))
+            raise
+        self._finished(BuildOutcome(number, names, result, tuple(self.problems) if result is None else ()))
+        return result
+
+    def _build(self, changed: set[str] | None) -> Result | None:
         started = time.perf_counter()
         if self.session is None:
             self.session = Session(self.site, self.out, self.options(), jobs=self.jobs, in_place=True, progress=False)
         try:
             result = self.session.build(changed)
         except BuildError as exc:
-            self.problems = [str(p) for p in exc.problems]
+            problems = [str(p) for p in exc.problems]
+            news, self.problems = problems != self.problems, problems
             for line in self.problems:
                 print(line, file=sys.stderr, flush=True)
             print(f"build failed: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}; "
                   "the preview keeps the last good pages", file=sys.stderr, flush=True)
-            self.announce("*", live_css=False)
+            if news:  # the same problems again: the pages already show them
+                self.announce("*", live_css=False)
             return None
         had_problems, self.problems = bool(self.problems), []
         self.builds += 1
@@ -227,7 +300,7 @@ class Preview:
     def application(self) -> web.Application:
         hosts = {f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}", f"http://{self.bind}:{self.port}"}
         return web.Application([
-            *reload_handlers(frozenset(hosts)),
+            *reload_handlers(frozenset(hosts), self.on_connect),
             (r"/.*", SiteHandler, {"preview": self}),
         ], websocket_ping_interval=0, log_function=lambda handler: None)
 
@@ -345,6 +418,26 @@ def bind_port(bind: str, port: int, port_given: bool) -> tuple[list[socket.socke
     raise OSError(errno.EADDRINUSE, f"port {port} is in use" + ("" if port_given else f" (tried up to {port + 49})"))
 
 
+def trace(preview: Preview, stream=None) -> None:
+    """SITEGEN_PREVIEW_TRACE=1: one line `trace: {json}` on stdout when each build starts and ends (with the paths
+    the watcher reported) and when a page registers for reloads, so that a program driving the preview (the tests)
+    can wait for these events instead of sleeping."""
+    lock = threading.Lock()
+
+    def emit(record: dict) -> None:
+        line = "trace: " + json.dumps(record, separators=(",", ":")) + "\n"
+        out = stream or sys.stdout
+        with lock:
+            out.write(line)
+            out.flush()
+
+    preview.on_build_start.append(lambda number, changed: emit({"event": "start", "build": number,
+                                                                 "changed": list(changed)}))
+    preview.on_build.append(lambda o: emit({"event": "done", "build": o.number, "ok": o.ok,
+                                            "changed": list(o.changed)}))
+    preview.on_connect.append(lambda: emit({"event": "connected"}))
+
+
 def run(site: Path, port: int, bind: str, port_given: bool, open_browser: bool, poll: bool, jobs: int | None) -> int:
     if bind not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {bind}: other machines on the network can see the preview (drafts included)",
@@ -354,6 +447,9 @@ def run(site: Path, port: int, bind: str, port_given: bool, open_browser: bool, 
     except OSError as exc:
         print(f"error: cannot listen on {bind}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    if os.environ.get("SITEGEN_PREVIEW_TRACE") == "1":
+        trace(preview)
+
     def terminate(signum, frame):  # `kill`, `timeout`, a container stop: clean up as for Ctrl-C
         raise KeyboardInterrupt
 

@@ -1,7 +1,15 @@
 """Worker processes: Markdown conversion and page rendering on every core, same bytes as one process.
 
 Each worker keeps one Markdown converter (reset between articles) and one Renderer per site setup, so templates
-compile once per process. Tasks and results are plain picklable values; the parent alone writes files.
+compile once per process. Tasks and results are plain picklable values.
+
+A build's job (the roles and store for conversion; the setup, target and pages for rendering) goes to each worker
+once, through the pool's initializer: with `fork` (the default where the system has it) the worker inherits it
+from the parent's memory without pickling, so a task is just a range of indexes; with `spawn` (Python's default on
+macOS and Windows) or `forkserver` it is pickled once per worker. The initializer keeps it in this module
+(`_convert_job`, `_job`): that hand-over, and the per-worker caches (`_writers`, `_renderers`), are the only
+module-level state.
+`SITEGEN_START_METHOD=spawn|fork|forkserver` forces a start method; the output is the same byte for byte.
 """
 
 from __future__ import annotations
@@ -45,12 +53,13 @@ def parse_one(task: tuple[str, str]) -> tuple[str, Article | None, Body | None, 
     return rel, article, body, []
 
 
-# The conversion job of a one-shot build (roles, store path): set before the pool forks, like the render job.
+# The conversion job of a one-shot build (roles, store path), set in each worker by the pool's initializer.
 _convert_job: tuple[dict[str, Role], str] | None = None
 _writers: dict[str, Writer] = {}
 
 
 def set_convert_job(job: tuple[dict[str, Role], str] | None) -> None:
+    """The pool initializer of a conversion (Pool(initializer=set_convert_job, initargs=(job,)))."""
     global _convert_job
     _convert_job = job
 
@@ -58,7 +67,7 @@ def set_convert_job(job: tuple[dict[str, Role], str] | None) -> None:
 def convert_chunk(tasks: list[tuple[str, str]]) -> list[tuple[str, Article | None, list[Problem]]]:
     """Convert a chunk of articles in a worker, store them there, and return each one slim with its own problems
     (assemble.article_problems): the parent then never unpickles, packs or checks a complete article."""
-    assert _convert_job is not None, "set_convert_job() before the pool starts"
+    assert _convert_job is not None, "start the pool with initializer=set_convert_job"
     roles, store_path = _convert_job
     writer = _writers.get(store_path)
     if writer is None:
@@ -207,38 +216,71 @@ def render_chunk(task: tuple[Setup, Target, list[tuple[Page, str | None]]]) -> l
     return [render_one(renderer, page, target, previous) for page, previous in items]
 
 
-# The render job of the current build. Set before the pool forks, so workers inherit the pages instead of
-# receiving them pickled: a task is just a range of indexes.
+# The render job of the current build, set in each worker by the pool's initializer: a task is just a range of
+# indexes into its pages.
 _job: tuple[Setup, Target, list[tuple[Page, str | None]]] | None = None
 
 
 def set_render_job(job: tuple[Setup, Target, list[tuple[Page, str | None]]] | None) -> None:
+    """The pool initializer of a render (Pool(initializer=set_render_job, initargs=(job,)))."""
     global _job
     _job = job
 
 
 def render_range(bounds: tuple[int, int]) -> list[Rendered]:
-    assert _job is not None, "set_render_job() before the pool starts"
+    assert _job is not None, "start the pool with initializer=set_render_job"
     setup, target, items = _job
     return render_chunk((setup, target, items[bounds[0] : bounds[1]]))
 
 
-class Pool:
-    """A lazily started process pool (fork: workers start in milliseconds and share the loaded code)."""
+START_METHODS = ("fork", "spawn", "forkserver")
 
-    def __init__(self, jobs: int):
+
+def start_method() -> str:
+    """SITEGEN_START_METHOD when set (fork, spawn or forkserver), else fork where the system has it, else spawn."""
+    available = multiprocessing.get_all_start_methods()
+    forced = os.environ.get("SITEGEN_START_METHOD", "").strip().lower()
+    if forced:
+        if forced not in START_METHODS:
+            raise ValueError(f"SITEGEN_START_METHOD={forced!r}: expected one of {', '.join(START_METHODS)}")
+        if forced not in available:
+            raise ValueError(f"SITEGEN_START_METHOD={forced!r}: this system has only {', '.join(available)}")
+        return forced
+    return "fork" if "fork" in available else "spawn"
+
+
+class Pool:
+    """A lazily started process pool. With fork, workers start in milliseconds, share the loaded code and inherit
+    the job; with spawn or forkserver they import sitegen and receive the job pickled, once each."""
+
+    def __init__(self, jobs: int, method: str | None = None):
         self.jobs = max(1, jobs)
+        self.method = method or start_method()
         self._pool = None
+        self._job: tuple | None = None  # (initializer, job) the running workers were started with
+        self._frozen = False
 
     def wanted(self, tasks: int) -> bool:
         return self.jobs > 1 and tasks >= PARALLEL_MIN
 
-    def imap(self, fn, tasks, chunksize: int = 1):
+    def imap(self, fn, tasks, chunksize: int = 1, *, initializer=None, job=None):
+        """`fn` over `tasks` in the workers; `initializer(job)` runs first in each worker (a new job restarts them)."""
+        wanted = None if initializer is None else (initializer, job)
+        if self._pool is not None and wanted is not None and (self._job is None or self._job[0] is not initializer
+                                                              or self._job[1] is not job):
+            self.close()
         if self._pool is None:
-            # Freeze what exists now out of the garbage collector's reach: otherwise each worker's first collection
-            # walks (and so copies) the parent's whole heap, which costs seconds on a large site.
-            gc.freeze()
-            self._pool = multiprocessing.get_context("fork").Pool(self.jobs)
+            if self.method == "fork":
+                # Freeze what exists now out of the garbage collector's reach: otherwise each worker's first
+                # collection walks (and so copies) the parent's whole heap, which costs seconds on a large site.
+                gc.freeze()
+                self._frozen = True
+            context = multiprocessing.get_context(self.method)
+            if wanted is None:
+                self._pool = context.Pool(self.jobs)
+            else:
+                self._pool = context.Pool(self.jobs, initializer=initializer, initargs=(job,))
+            self._job = wanted
         return self._pool.imap(fn, tasks, chunksize)
 
     def close(self) -> None:
@@ -246,7 +288,10 @@ class Pool:
             self._pool.close()
             self._pool.join()
             self._pool = None
-            gc.unfreeze()
+            self._job = None
+            if self._frozen:
+                gc.unfreeze()
+                self._frozen = False
 
 
 def default_jobs() -> int:

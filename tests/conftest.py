@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,20 @@ def run_cli(*args: str | os.PathLike, env: dict[str, str] | None = None, cwd: Pa
     full_env = {**os.environ, "SOURCE_DATE_EPOCH": "1798675200", **(env or {})}  # 2026-12-31 UTC
     return subprocess.run([sys.executable, str(REPO / "build.py"), *map(str, args)], capture_output=True, text=True,
                           env=full_env, cwd=cwd or REPO, timeout=300)
+
+
+def wait_until(condition, timeout: float = 60, what: str = "the condition", interval: float = 0.002):
+    """Check `condition()` until it returns something truthy, and return that; fail after `timeout` seconds. For
+    events that nothing announces (a file appearing, a lock taken by another process): a deadline, not a guess of
+    how long the event takes, with a check every `interval` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:

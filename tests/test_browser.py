@@ -240,7 +240,7 @@ def test_blog_404_page_is_styled_and_accessible(visit, blog_url: str) -> None:
 
 def test_blog_alias_redirects_the_browser_to_the_article(visit, blog_url: str) -> None:
     visit_ = visit(blog_url + "old/post-three/")
-    visit_.page.wait_for_url(blog_url + "blog/post-3/", timeout=20000)
+    visit_.page.wait_for_url(blog_url + "blog/post-3/", timeout=60000)
     visit_.page.wait_for_load_state("load")
     assert visit_.page.locator("h1").inner_text() == "Post 3: alpha notes"
     assert visit_.problems == []

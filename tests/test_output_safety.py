@@ -7,13 +7,13 @@ import os
 import re
 import signal
 import subprocess
+import fcntl
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli, snapshot, write_site
+from conftest import REPO, run_cli, snapshot, wait_until, write_site
 from sitegen import write
 from sitegen.write import MARKER, OutputRefused, Staging, check_output_path, recover
 
@@ -311,10 +311,23 @@ def _staging(out: Path) -> list[Path]:
     return sorted(out.parent.glob(f".{out.name}.sitegen-new-*"))
 
 
-# kill points, in order: seconds after start, or the share of the new site's files the staging directory holds first
+def _holds_lock(out: Path) -> bool:
+    """Whether another process holds the build's lock on `out` (an flock on its parent folder, write.output_lock)."""
+    fd = os.open(out.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # releases it if we got it
+    return False
+
+
+# kill points, in order: at once; once the build holds the output lock (it is loading the site); or once the
+# staging directory holds this share of the new site's files
 KILL_POINTS = [
-    ("right after start", "seconds", 0.0),
-    ("shortly after start", "seconds", 0.25),
+    ("right after start", "start", 0.0),
+    ("the build holds the output lock", "lock", 0.0),
     ("staging just appeared", "files", 0.0),
     ("staging half written", "files", 0.5),
     ("staging fully written, around the swap", "files", 1.0),
@@ -325,19 +338,19 @@ def test_kill_9_at_any_moment_leaves_previous_output_whole(big: dict) -> None:
     site, out = big["site"], big["site"] / "output"
     assert snapshot(out) == big["old"]
     for point, kind, value in KILL_POINTS:
-        threshold = value if kind == "seconds" else max(2, int(len(big["new"]) * value))  # 2: the marker and a page
+        threshold = max(2, int(len(big["new"]) * value))  # 2: the marker and a page
         proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), "--site", str(site)], cwd=REPO,
                                 env={**os.environ, **EPOCH_ENV}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+        def staged_enough() -> bool:
+            staged = [p for p in _staging(out) if p.name.endswith(f"-{proc.pid}")]
+            return bool(staged) and _count_files(staged[0]) >= threshold
+
         try:
-            deadline = time.monotonic() + 60
-            if kind == "seconds":
-                time.sleep(threshold)
-            else:
-                while proc.poll() is None and time.monotonic() < deadline:
-                    staged = [p for p in _staging(out) if p.name.endswith(f"-{proc.pid}")]
-                    if staged and _count_files(staged[0]) >= threshold:
-                        break
-                    time.sleep(0.01)
+            if kind == "lock":
+                wait_until(lambda: proc.poll() is not None or _holds_lock(out), what=f"{point}")
+            elif kind == "files":
+                wait_until(lambda: proc.poll() is not None or staged_enough(), what=f"{point}")
             running = proc.poll() is None
             if running:
                 os.kill(proc.pid, signal.SIGKILL)

@@ -9,7 +9,9 @@
 - Debounce: a burst of 50 files is one build and one reload; saves during a build cause exactly one more build.
 - Ports, --bind's warning, Ctrl-C.
 
-Every server listens on 127.0.0.1 only and is stopped by the test that started it.
+Every server listens on 127.0.0.1 only and is stopped by the test that started it. Nothing here sleeps: the server
+runs with SITEGEN_PREVIEW_TRACE=1 and the tests wait for its events (a build started or done, a page connected, a
+message received, a line printed) with generous deadlines; ServeProcess.sync() is the barrier after an edit.
 """
 
 from __future__ import annotations
@@ -378,17 +380,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+FENCE = ".sitegen-fence-"  # hidden files sync() writes into the watched folders: the build ignores them
+
+
+def _fence_only(changed: list[str]) -> bool:
+    return bool(changed) and all(f"/{FENCE}" in f"/{name}" for name in changed)
+
+
 class ServeProcess:
     """`python build.py serve --site SITE --port P` in a subprocess, its temporary folder inside `tmp` (TMPDIR), its
-    output lines collected with the time they arrived. Stop it with stop() (SIGINT, then kill after a timeout)."""
+    output lines collected with the time they arrived. It runs with SITEGEN_PREVIEW_TRACE=1, so it also prints a
+    `trace: {...}` line when each build starts and ends and when a page connects: the tests wait for those events
+    (with generous deadlines), never for time to pass. Stop it with stop() (SIGINT, then kill after a timeout)."""
 
     URL = re.compile(r"^serving (.+) at (http://127\.0\.0\.1:(\d+)/\S*) \(Ctrl-C to stop\)$")
 
-    def __init__(self, site: Path, tmp: Path, *args: str, port: int | None = None, ready_timeout: float = 60):
+    def __init__(self, site: Path, tmp: Path, *args: str, port: int | None = None, ready_timeout: float = 60,
+                 ready: bool = True):
+        self.site = site.resolve()
         self.tmpdir = tmp / "tmpdir"
         self.tmpdir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
-        env = {**os.environ, "TMPDIR": str(self.tmpdir), "SOURCE_DATE_EPOCH": "1798675200", "PYTHONUNBUFFERED": "1"}
+        self.fences = 0
+        env = {**os.environ, "TMPDIR": str(self.tmpdir), "SOURCE_DATE_EPOCH": "1798675200", "PYTHONUNBUFFERED": "1",
+               "SITEGEN_PREVIEW_TRACE": "1"}
         self.proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), "serve", "--site", str(site),
                                       "--port", str(self.port), *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
@@ -399,6 +414,8 @@ class ServeProcess:
                         for stream, lines in ((self.proc.stdout, self.out), (self.proc.stderr, self.err))]
         for reader in self.readers:
             reader.start()
+        if not ready:
+            return
         try:
             line = self.wait_out(lambda text: self.URL.match(text), timeout=ready_timeout, what="the 'serving' line")
         except BaseException:
@@ -417,57 +434,94 @@ class ServeProcess:
         with self.cv:
             self.cv.notify_all()
 
-    def _wait(self, lines: list, test, start: int, timeout: float, what: str) -> str:
+    def _until(self, found, timeout: float, what: str):
+        """Wait (on each line that arrives) until found() returns something truthy; return it."""
         deadline = time.monotonic() + timeout
         with self.cv:
             while True:
-                for _t, text in lines[start:]:
-                    if test(text):
-                        return text
+                value = found()
+                if value:
+                    return value
                 left = deadline - time.monotonic()
                 if left <= 0 or self.proc.poll() is not None and not any(r.is_alive() for r in self.readers):
                     raise AssertionError(f"timed out waiting for {what}; "
                                          f"stdout {self.stdout()!r}, stderr {self.stderr()!r}")
-                self.cv.wait(min(left, 0.1))
+                self.cv.wait(left)
 
-    def wait_out(self, test, start: int = 0, timeout: float = 20, what: str = "output") -> str:
+    def _wait(self, lines: list, test, start: int, timeout: float, what: str) -> str:
+        return self._until(lambda: next((text for _t, text in lines[start:] if test(text)), None), timeout, what)
+
+    def wait_out(self, test, start: int = 0, timeout: float = 60, what: str = "output") -> str:
         return self._wait(self.out, test, start, timeout, what)
 
-    def wait_err(self, test, start: int = 0, timeout: float = 20, what: str = "output") -> str:
+    def wait_err(self, test, start: int = 0, timeout: float = 60, what: str = "output") -> str:
         return self._wait(self.err, test, start, timeout, what)
 
     def stdout(self) -> list[str]:
+        """Standard output without the trace lines: what a user sees."""
         with self.cv:
-            return [text for _t, text in self.out]
+            return [text for _t, text in self.out if not text.startswith("trace: ")]
 
     def stderr(self) -> list[str]:
         with self.cv:
             return [text for _t, text in self.err]
 
-    def builds(self) -> list[tuple[float, str]]:
-        """(arrival time, line) of every 'rebuilt' line so far (the first build's too)."""
+    def traces(self) -> list[tuple[float, dict]]:
         with self.cv:
-            return [(t, text) for t, text in self.out if text.startswith("rebuilt in ")]
+            return [(t, json.loads(text[len("trace: "):])) for t, text in self.out if text.startswith("trace: ")]
 
-    def wait_builds(self, count: int, timeout: float = 20) -> list[tuple[float, str]]:
-        deadline = time.monotonic() + timeout
-        while len(self.builds()) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"expected {count} builds; stdout {self.stdout()!r}, stderr {self.stderr()!r}")
-            time.sleep(0.01)
-        return self.builds()
+    def wait_trace(self, test, after: int = 0, timeout: float = 60, what: str = "a trace event") -> dict:
+        """The first trace record from index `after` on that passes `test`, waiting for it if need be."""
+        return self._until(lambda: next((r for _t, r in self.traces()[after:] if test(r)), None), timeout, what)
 
-    def settle(self, quiet: float = 0.6, timeout: float = 30) -> None:
-        """Wait until nothing has been printed for `quiet` seconds from now on (the watcher and builder are idle)."""
-        now = time.monotonic()
-        deadline = now + timeout
-        while time.monotonic() < deadline:
-            with self.cv:
-                last = max([now] + [t for t, _ in self.out[-1:] + self.err[-1:]])
-            if time.monotonic() - last >= quiet:
-                return
-            time.sleep(0.05)
-        raise AssertionError("the server never went quiet")
+    def builds(self) -> list[tuple[float, str]]:
+        """(arrival time, line) of every 'rebuilt' line so far (the first build's too), except those of the builds
+        that only sync()'s fence files caused."""
+        found, pending = [], None
+        with self.cv:
+            for t, text in self.out:
+                if text.startswith("rebuilt in "):
+                    if pending is not None:
+                        found.append(pending)
+                    pending = (t, text)
+                elif text.startswith("trace: ") and pending is not None:
+                    record = json.loads(text[len("trace: "):])
+                    if record["event"] == "done" and record["ok"]:
+                        if not _fence_only(record["changed"]):
+                            found.append(pending)
+                        pending = None
+            if pending is not None:  # its trace line has not arrived yet
+                found.append(pending)
+        return found
+
+    def wait_builds(self, count: int, timeout: float = 60) -> list[tuple[float, str]]:
+        return self._until(lambda: len(self.builds()) >= count and self.builds(), timeout, f"{count} builds")
+
+    def sync(self, timeout: float = 60) -> None:
+        """A barrier: write a fence file into every watched folder and wait until the builds that saw them all are
+        done and no build is running. The watcher reports each folder's events in order, so every change made
+        before has by then been seen and built (the fence builds themselves change nothing and are not counted)."""
+        self.fences += 1
+        mark = len(self.traces())
+        names = {f"{folder}/{FENCE}{self.fences}" for folder in serve_module.WATCHED if (self.site / folder).is_dir()}
+        for name in sorted(names):
+            (self.site / name).write_text(f"{self.fences}\n", "utf-8")
+
+        def settled() -> bool:
+            records = [r for _t, r in self.traces()[mark:] if r["event"] in ("start", "done")]
+            seen = {name for r in records if r["event"] == "done" for name in r["changed"]}
+            starts = sum(1 for r in records if r["event"] == "start")
+            dones = sum(1 for r in records if r["event"] == "done")
+            return names <= seen and starts <= dones
+
+        self._until(settled, timeout, f"the builds of fence {self.fences}")
+
+    def connections(self) -> int:
+        """How many times a page has registered for reloads."""
+        return sum(1 for _t, r in self.traces() if r["event"] == "connected")
+
+    def wait_connections(self, count: int, timeout: float = 60) -> None:
+        self._until(lambda: self.connections() >= count, timeout, f"{count} page connections")
 
     def preview_folder(self) -> Path:
         found = sorted(self.tmpdir.glob("sitegen-preview-*"))
@@ -517,8 +571,9 @@ class ReloadClient:
     def __init__(self, port: int, origin: str | None, headers: dict[str, str] | None = None):
         self.port = port
         self.messages: list[tuple[float, dict]] = []
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
         self.conn = None
+        self.collector = None
         self.hello: dict | None = None
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -543,7 +598,7 @@ class ReloadClient:
         # a second hello: its answer proves the server has handled 'info' (messages are handled in order)
         await self.conn.write_message(json.dumps(HELLO))
         assert json.loads(await self.conn.read_message())["command"] == "hello"
-        self.loop.create_task(self._collect())
+        self.collector = self.loop.create_task(self._collect())
 
     async def _collect(self) -> None:
         while True:
@@ -552,23 +607,33 @@ class ReloadClient:
                 return
             with self.lock:
                 self.messages.append((time.monotonic(), json.loads(message)))
+                self.lock.notify_all()
+
+    async def _close(self) -> None:
+        self.conn.close()
+        if self.collector is not None:  # it ends when the server has answered the close
+            with contextlib.suppress(Exception):
+                await self.collector
 
     def received(self, since: float = 0.0) -> list[dict]:
         with self.lock:
             return [m for t, m in self.messages if t >= since]
 
-    def wait(self, count: int, since: float = 0.0, timeout: float = 20) -> list[dict]:
+    def wait(self, count: int, since: float = 0.0, timeout: float = 60) -> list[dict]:
+        """Until `count` messages have arrived since `since` (woken by each message)."""
         deadline = time.monotonic() + timeout
-        while len(self.received(since)) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"expected {count} messages, got {self.received(since)}")
-            time.sleep(0.01)
-        return self.received(since)
+        with self.lock:
+            while len(self.received(since)) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"expected {count} messages, got {self.received(since)}")
+                self.lock.wait(left)
+            return self.received(since)
 
     def close(self) -> None:
         if self.conn is not None:
-            self.loop.call_soon_threadsafe(self.conn.close)
-            time.sleep(0.05)
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self._close(), self.loop).result(timeout=20)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
         if not self.thread.is_alive():
@@ -762,7 +827,7 @@ RELOAD_ALL = {"command": "reload", "path": "*", "liveCSS": False, "liveImg": Tru
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, ServeProcess]]:
-    """A server on the blog fixture for the tests that edit sources; each test waits for quiet before it starts."""
+    """A server on the blog fixture for the tests that edit sources; each test syncs with it before it starts."""
     tmp = tmp_path_factory.mktemp("serve-live")
     site = write_site(tmp / "site", base="blog")
     with serving(site, tmp, "--jobs", "1") as running:
@@ -773,7 +838,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Serve
 
 @contextlib.contextmanager
 def client_of(server: ServeProcess) -> Iterator[ReloadClient]:
-    server.settle()
+    server.sync()
     client = ReloadClient(server.port, server.origin)
     try:
         yield client
@@ -781,14 +846,11 @@ def client_of(server: ServeProcess) -> Iterator[ReloadClient]:
         client.close()
 
 
-def _quiet_counts(server: ServeProcess, client: ReloadClient, since: float,
-                  quiet: float = 1.0) -> tuple[int, list[dict]]:
-    """After the first build since `since` and the dust settling: how many builds and which messages since then."""
-    deadline = time.monotonic() + 30
-    while not any(t >= since for t, _ in server.builds()):
-        assert time.monotonic() < deadline, f"no build: {server.stdout()} {server.stderr()}"
-        time.sleep(0.01)
-    server.settle(quiet)
+def _quiet_counts(server: ServeProcess, client: ReloadClient, since: float) -> tuple[int, list[dict]]:
+    """After the first build since `since` and a sync with the server (every change seen and built): how many
+    builds and which messages since then."""
+    server._until(lambda: any(t >= since for t, _ in server.builds()), 60, "a build")
+    server.sync()
     return sum(1 for t, _ in server.builds() if t >= since), client.received(since)
 
 
@@ -860,31 +922,35 @@ def test_saves_during_a_build_cause_exactly_one_more_build(live) -> None:
     original = template.read_text("utf-8")
     post = site / "content/post-2.md"
     timings = []
-    for attempt in (1, 2):  # a second, slower try only if the machine was too busy for the saves to land mid-build
+    for attempt in (1, 2):  # a second, slower try only if the machine was so fast that the build ended mid-saves
         with client_of(server) as client:
             before = len(server.builds())
+            mark = len(server.traces())
             first, second = f"First save during build {attempt}.", f"Second save during build {attempt}."
             # a template only the 404 page uses, made slow to render: a build of a second or more
             started = time.monotonic()
             template.write_text(original.replace("{% block main %}", "{% block main %}" + _slow(40 * attempt), 1),
                                 "utf-8")
-            time.sleep(0.4 * attempt)
+            # the event: the build that saw the template edit has started (and renders the 404 page for seconds)
+            slow = server.wait_trace(lambda r: r["event"] == "start" and "templates/404.html" in r["changed"],
+                                     after=mark, what="the slow build's start")
             first_save = time.monotonic()
             post.write_text(post.read_text("utf-8") + f"\n{first}\n", "utf-8")
-            time.sleep(0.2)
             post.write_text(post.read_text("utf-8") + f"\n{second}\n", "utf-8")
             second_save = time.monotonic()
-            slow_done, slow_line = server.wait_builds(before + 1, timeout=60)[before]
+            slow_done, slow_line = server.wait_builds(before + 1, timeout=120)[before]
             slow_ms = int(re.match(r"rebuilt in (\d+) ms", slow_line).group(1))
-            spanned = slow_done - slow_ms / 1000 < first_save and slow_done > second_save
+            done = server.wait_trace(lambda r: r["event"] == "done" and r["build"] == slow["build"], after=mark)
+            # the slow build started before the first save (it was running) and did not see the saves
+            spanned = slow_done > second_save and "content/post-2.md" not in done["changed"]
             timings.append(f"{slow_line!r} done {slow_done - started:.2f}s after the template edit, saves at "
                            f"{first_save - started:.2f}s and {second_save - started:.2f}s")
             if spanned:
-                server.wait_builds(before + 2, timeout=30)
-            server.settle(1.0)
+                server.wait_builds(before + 2, timeout=60)
+            server.sync()
             builds, messages = len(server.builds()) - before, client.received(started)
         template.write_text(original, "utf-8")
-        server.settle(1.0)
+        server.sync()
         if spanned:
             break
     else:
@@ -922,13 +988,13 @@ def test_a_failed_build_shows_an_overlay_until_the_next_good_build(live) -> None
         body = get(server.port, "/roles/alpha-engineer/")[1].decode()
         assert "sitegen-problems" not in body and "~$211K" in body
     roles.write_text(good, "utf-8")
-    server.settle()
+    server.sync()
 
 
 def test_the_served_folder_matches_a_clean_build_after_the_edits_above(live, tmp_path: Path) -> None:
     """The watcher's path end to end: after every edit the tests above made through the running server."""
     site, server = live
-    server.settle(1.0)
+    server.sync()
     options = Options(drafts=True, future=True, today=dt.date(2026, 12, 31),
                       base_url=f"http://127.0.0.1:{server.port}/", fingerprint=False)
     build(site, tmp_path / "clean", options, cache=False, jobs=1, progress=False)
@@ -1037,22 +1103,16 @@ def test_ctrl_c_during_the_first_build_removes_the_preview_folder(tmp_path: Path
     template = site / "templates/404.html"
     slow = template.read_text("utf-8").replace("{% block main %}", "{% block main %}" + _slow(80), 1)
     template.write_text(slow, "utf-8")
-    tmpdir = tmp_path / "tmpdir"
-    tmpdir.mkdir()
-    proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), "serve", "--site", str(site),
-                             "--port", str(free_port()), "--jobs", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=REPO, env={**os.environ, "TMPDIR": str(tmpdir)})
+    server = ServeProcess(site, tmp_path, "--jobs", "1", ready=False)
+    tmpdir, proc = server.tmpdir, server.proc
     try:
-        deadline = time.monotonic() + 30
-        while not list(tmpdir.glob("sitegen-preview-*")) and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.01)
-        time.sleep(0.3)  # inside the first build now (it renders the slow 404 page for seconds)
+        # inside the first build now (it renders the slow 404 page for seconds)
+        server.wait_trace(lambda r: r["event"] == "start" and r["build"] == 1, what="the first build's start")
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        proc.wait(timeout=60)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=10)
+        server.stop()
+    out, err = "\n".join(server.stdout()), "\n".join(server.stderr())
     assert "serving" not in out, "the first build ended before Ctrl-C: this test proved nothing"
     assert proc.returncode == 0 and out.splitlines()[-1] == "stopped" and "Traceback" not in err, (out, err)
     assert list(tmpdir.iterdir()) == []
@@ -1083,3 +1143,35 @@ def test_requests_for_another_host_name_are_refused(tmp_path: Path) -> None:
         assert status == 403 and b"Alpha" not in body
     finally:
         server.stop()
+
+
+def test_build_events_in_process(tmp_path: Path) -> None:
+    """Preview's hook for whoever drives it in-process: listeners before and after each build, and wait_for_build()
+    returning the outcome (failed builds too) as soon as it is there."""
+    site = write_site(tmp_path / "site", base="minimal")
+    preview = serve_module.Preview(site, port=free_port(), port_given=True, jobs=1, out=tmp_path / "preview",
+                                   quiet=True)
+    started: list[tuple[int, tuple[str, ...]]] = []
+    preview.on_build_start.append(lambda number, changed: started.append((number, changed)))
+    roles = site / "data/roles.yaml"
+    good = roles.read_text("utf-8")
+    try:
+        threading.Thread(target=preview.build, args=(None,), daemon=True).start()
+        first = preview.wait_for_build()
+        assert first.number == 1 and first.ok and first.changed == () and first.result.pages > 0
+        roles.write_text(good.replace("median_base: 205000", 'median_base: "x"'), "utf-8")
+        threading.Thread(target=preview.build, args=({str(roles)},), daemon=True).start()
+        failed = preview.wait_for_build(after=first.number)
+        assert failed.number == 2 and not failed.ok and failed.changed == ("data/roles.yaml",)
+        assert failed.problems == tuple(preview.problems) and "median_base" in failed.problems[0]
+        roles.write_text(good, "utf-8")
+        threading.Thread(target=preview.build, args=({str(roles)},), daemon=True).start()
+        assert preview.wait_for_build(lambda o: o.ok, after=failed.number).number == 3
+        assert started == [(1, ()), (2, ("data/roles.yaml",)), (3, ("data/roles.yaml",))]
+        assert [o.number for o in preview.outcomes] == [1, 2, 3] and preview.builds == 2
+        with pytest.raises(TimeoutError):
+            preview.wait_for_build(after=3, timeout=0)
+    finally:
+        for s in preview.sockets:
+            s.close()
+        preview.close()

@@ -24,7 +24,8 @@ pytestmark = pytest.mark.browser
 
 ARTICLE = "blog/ai-engineer-vs-ml-engineer/"
 SOURCE = "content/ai-engineer-vs-ml-engineer.md"
-SECONDS = 2.0  # a save must be on screen within this long
+SECONDS = 2.0  # a save must be on screen within this long (measured; the waits themselves allow a minute)
+WAIT = 60_000  # ms: how long a wait for something on the page may take before the test fails
 
 
 @dataclass
@@ -35,12 +36,16 @@ class Preview:
     navigations: list[str] = field(default_factory=list)  # main-frame navigations (reloads included)
     problems: list[str] = field(default_factory=list)  # page errors, failed requests
 
-    def wait_connected(self, timeout: float = 10) -> None:
-        """Until livereload.js has its WebSocket open and has said hello (then the server knows the page)."""
+    connected: int = 0  # page registrations the server had reported at the last wait_connected()
+
+    def wait_connected(self, timeout: float = 60) -> None:
+        """Until livereload.js has its WebSocket open and has said hello, and the server reports that a (new) page
+        has registered for reloads; then until every build the last change caused is done (a sync)."""
         self.page.wait_for_function("() => window.LiveReload && window.LiveReload.connector"
                                     " && window.LiveReload.connector.protocol >= 7", timeout=timeout * 1000)
-        time.sleep(0.2)  # the 'info' message that registers the page follows the hello at once
-        self.server.settle(0.3)
+        self.server.wait_connections(self.connected + 1, timeout=timeout)
+        self.connected = self.server.connections()
+        self.server.sync()
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +90,7 @@ def test_markdown_edit_shows_within_two_seconds(preview: Preview) -> None:
     navigations = len(preview.navigations)
     written = time.monotonic()
     source.write_text(text.replace(old, new, 1), "utf-8")
-    expect()(preview.page.locator("main")).to_contain_text(new, timeout=SECONDS * 1000)
+    expect()(preview.page.locator("main")).to_contain_text(new, timeout=WAIT)
     elapsed = time.monotonic() - written
     assert elapsed < SECONDS, f"the edit took {elapsed:.2f}s to show"
     assert len(preview.navigations) > navigations  # the page reloaded itself
@@ -104,7 +109,7 @@ def test_salary_edit_changes_the_table(preview: Preview) -> None:
     expect()(_salary_cell(preview)).to_have_text("~$205K")
     written = time.monotonic()
     roles.write_text(text.replace("median_base: 205000", "median_base: 210000"), "utf-8")
-    expect()(_salary_cell(preview)).to_have_text("~$210K", timeout=SECONDS * 1000)
+    expect()(_salary_cell(preview)).to_have_text("~$210K", timeout=WAIT)
     assert time.monotonic() - written < SECONDS
     preview.wait_connected()
 
@@ -120,7 +125,7 @@ def test_broken_yaml_shows_an_overlay_until_repaired(preview: Preview) -> None:
     errors = len(preview.server.stderr())
 
     roles.write_text(good.replace(salary, salary + ": <b>oops</b>", 1), "utf-8")
-    expect()(overlay).to_be_visible(timeout=SECONDS * 1000)
+    expect()(overlay).to_be_visible(timeout=WAIT)
     expect()(overlay.locator("li")).to_have_text([expected])
     assert "build failed" in overlay.locator("strong").inner_text().lower()
     assert overlay.locator("b, script, img").count() == 0  # text only
@@ -134,7 +139,7 @@ def test_broken_yaml_shows_an_overlay_until_repaired(preview: Preview) -> None:
     preview.wait_connected()
 
     roles.write_text(good, "utf-8")
-    expect()(overlay).to_have_count(0, timeout=SECONDS * 1000)
+    expect()(overlay).to_have_count(0, timeout=WAIT)
     assert b"sitegen-problems" not in get(preview.server.port, "/roles/")[1]
     preview.wait_connected()
 
@@ -148,11 +153,13 @@ def test_css_edit_applies_without_navigation(preview: Preview) -> None:
     written = time.monotonic()
     with css.open("a", encoding="utf-8") as fh:
         fh.write("\nbody { outline: 3px solid rgb(255, 0, 0); }\n")
-    expect()(body).to_have_css("outline-color", "rgb(255, 0, 0)", timeout=SECONDS * 1000)
+    expect()(body).to_have_css("outline-color", "rgb(255, 0, 0)", timeout=WAIT)
     assert time.monotonic() - written < SECONDS
     expect()(body).to_have_css("outline-style", "solid")
     expect()(body).to_have_css("outline-width", "3px")
-    time.sleep(0.5)  # a reload would come right after the swap
+    # the build that swapped the stylesheet sent no reload (a build sends either one or the other), and after a sync
+    # no other build is left to send one
+    preview.server.sync()
     assert preview.navigations == navigations
     assert preview.page.evaluate("() => window.__sitegenSameDocument") is True
 
