@@ -18,6 +18,7 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -237,7 +238,9 @@ START_METHODS = ("fork", "spawn", "forkserver")
 
 
 def start_method() -> str:
-    """SITEGEN_START_METHOD when set (fork, spawn or forkserver), else fork where the system has it, else spawn."""
+    """SITEGEN_START_METHOD when set (fork, spawn or forkserver), else fork on Linux and spawn elsewhere: on macOS
+    forking a process that runs threads (the preview does) can crash, which is why Python made spawn its default
+    there; Windows has only spawn."""
     available = multiprocessing.get_all_start_methods()
     forced = os.environ.get("SITEGEN_START_METHOD", "").strip().lower()
     if forced:
@@ -246,7 +249,7 @@ def start_method() -> str:
         if forced not in available:
             raise ValueError(f"SITEGEN_START_METHOD={forced!r}: this system has only {', '.join(available)}")
         return forced
-    return "fork" if "fork" in available else "spawn"
+    return "fork" if sys.platform.startswith("linux") and "fork" in available else "spawn"
 
 
 class Pool:
