@@ -15,6 +15,7 @@ from .content import slim
 from .errors import Problem
 from .markdown_ext import BLOCK_COMPONENTS
 from .model import Article, Component, Role, Site, shown
+from .options import Options
 
 ROLE_FIELDS = ("title", "summary", "source", "as_of", "job_postings", "median_base", "currency")
 # component name -> (min args, max args or None, what the arguments are)
@@ -29,15 +30,6 @@ ARITY = {
     "quick_answer": (0, 0, "()"),
     "cta": (0, 0, "()"),
 }
-
-
-@dataclass(frozen=True)
-class Options:
-    drafts: bool = False
-    future: bool = False
-    today: dt.date = dt.date(1970, 1, 1)
-    base_url: str | None = None  # overrides data/site.yaml's base_url (previews, audits)
-    fingerprint: bool = True  # content-hashed asset names; the preview keeps plain names so CSS can swap live
 
 
 @dataclass(frozen=True)

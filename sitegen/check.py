@@ -1,9 +1,9 @@
 """`python build.py check`: build the site in memory, write nothing, and report what readers and search engines would
 trip over, one finding a line: `path:line: level: message`.
 
-It runs the build's own stages (Session.load: discover, parse, validate, assemble; pages.plan; the Renderer), with
-the article store in a temporary file and no build record, then analyses each page as it is rendered and keeps
-only its findings and its ids (for #anchors), so memory stays bounded. Page analysis is in checks_html.py, the
+It is the build itself (pipeline.Session.build) with an inspection, SiteCheck, in place of rendering and writing:
+the article store in a temporary file and no build record; each planned page is rendered in the build's workers,
+analysed, and only its findings and ids (for #anchors) are kept, so memory stays bounded. Page analysis is in checks_html.py, the
 Markdown source scans in checks_source.py; this module adds the site-wide findings (titles and descriptions,
 unused roles, stale figures) and prints the report.
 """
@@ -19,14 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from . import checks_html, workers, yamlutil
-from .assemble import Options, alias_url
+from . import checks_html, yamlutil
+from .assemble import alias_url
+from .options import Options
 from .checks_html import ERROR, WARNING, PageReport, Shared
 from .errors import BuildError, Problem
 from .model import Article, Page, Role
-from .pages import article_url, output_problems, plan
-from .pipeline import Progress, Result, Session, fingerprint
-from .workers import Pool, Setup, renderer_for
+from .pages import article_url
+from .pipeline import Session
+from .workers import Pool, Setup, forget_renderer, renderer_for
 
 DEFAULTS = {"stale_after_days": 365, "title_length": (15, 60), "description_length": (50, 160)}
 ROLE_COMPONENTS = ("salary", "postings", "salary_gap", "responsibilities", "skills", "salary_table")
@@ -197,87 +198,100 @@ def _check_range(bounds: tuple[int, int]) -> list[PageReport]:
     return [checks_html.analyse(shared, renderer, page) for page in pages[bounds[0] : bounds[1]]]
 
 
-def check_site(root: Path, options: Options, jobs: int | None = None) -> Report:
-    """Check the site at `root` without writing anything. Raises BuildError for problems in the sources."""
-    checks_html._template_text.clear()
-    # Session wants an output folder to refuse unsafe ones; check writes none, so it gets one that does not exist
-    nowhere = Path(tempfile.gettempdir()) / f"sitegen-check-{os.getpid()}-{time.time_ns()}"
-    session = Session(root, nowhere, options, jobs=jobs, cache=False, progress=False)
-    pool = Pool(session.jobs)
-    setup: Setup | None = None
-    try:
-        assembled = session.load(pool, Result(0, 0, 0.0, nowhere), Progress(time.perf_counter(), False))
-        pool.close()
-        site, roles = assembled.site, assembled.roles
+class SiteCheck:
+    """The build's inspection for `check` (pipeline.Inspection): the planned pages are rendered in memory and
+    analysed, in the build's own workers, and nothing is written. `report` holds the result."""
+
+    def __init__(self) -> None:
+        self.report: Report | None = None
+
+    def run(self, session, assembled, pages: list[Page], assets: dict[str, str], pool: Pool) -> None:
+        checks_html._template_text.clear()
         site_data, site_lines = site_yaml(session.paths.root)
         config, found_settings = settings(site_data, site_lines)
-        pages = plan(assembled)
-        assets = {k: v[0] for k, v in fingerprint(session.paths).items()}
-        BuildError.raise_if(output_problems(pages, assets))
         every_article = [article for _stamp, article in session.files.values()]  # drafts and future ones too
-
-        urls = {p.url for p in pages} | {p.output for p in pages} | set(assets.values()) | {".nojekyll"}
-        index = {p.output: p.url for p in pages}
-        aliases = {}
-        for article in assembled.articles:
-            for alias in article.aliases:
-                aliases[alias_url(alias)] = article_url(article)
-        hidden = {}
-        shown = {a.path for a in assembled.articles}
-        for article in every_article:
-            if article.path in shown:
-                continue
-            why = (("a draft", f"{article.path} has draft: true") if article.draft
-                   else ("an unpublished article", f"{article.path} is dated {article.date.isoformat()}"))
-            for address in [article_url(article), article_url(article) + "index.html"] + [alias_url(x) for x in article.aliases]:
-                hidden.setdefault(address, why)
-        shared = Shared(session.paths.root, site.base_url, site.base_path, urls, index, hidden, aliases,
-                         data_links(site_data, site_lines), roles, str(session.paths.templates))
-
+        shared = _shared(session, assembled, pages, assets, every_article, data_links(site_data, site_lines))
         found = Findings()
         for f in found_settings:
             found.add(f.path, f.line, f.level, f.message)
         article_findings(found, assembled.articles, config)
-        role_findings(found, roles, every_article, options.today, config["stale_after_days"])
+        role_findings(found, assembled.roles, every_article, session.options.today, config["stale_after_days"])
+        setup = Setup(ident=f"check-{id(session)}-{time.perf_counter_ns()}", site=assembled.site,
+                      roles=assembled.roles, templates_dir=str(session.paths.templates), assets=assets,
+                      store=str(session.store.path))
+        try:
+            if pool.wanted(len(pages)):
+                reports = (r for chunk in pool.imap(_check_range, pool.ranges(len(pages)), initializer=_set_check_job,
+                                                    job=(shared, setup, pages)) for r in chunk)
+            else:
+                renderer = renderer_for(setup)
+                reports = (checks_html.analyse(shared, renderer, page) for page in pages)
+            _collect(found, reports)
+        finally:
+            forget_renderer(setup.ident)  # its reader points at the temporary store, deleted with the session
+        self.report = Report(found.sorted(assembled.site.base_path), len(pages))
 
-        setup = Setup(ident=f"check-{id(session)}-{time.perf_counter_ns()}", site=site, roles=roles,
-                      templates_dir=str(session.paths.templates), assets=assets, store=str(session.store.path))
-        pool = Pool(session.jobs)  # starts at its first task, each worker with the job
-        if pool.wanted(len(pages)):
-            size = max(8, min(64, len(pages) // (pool.jobs * 8) or 1))
-            ranges = [(i, min(i + size, len(pages))) for i in range(0, len(pages), size)]
-            reports = (r for chunk in pool.imap(_check_range, ranges, initializer=_set_check_job,
-                                                job=(shared, setup, pages)) for r in chunk)
-        else:
-            renderer = renderer_for(setup)
-            reports = (checks_html.analyse(shared, renderer, page) for page in pages)
 
-        problems: list[Problem] = []
-        ids: dict[str, str] = {}
-        pending = []
-        for report in reports:
-            if report.problem is not None:
-                problems.append(report.problem)
-                continue
-            if report.ids is not None:
-                ids[report.url] = report.ids
-            for path, line, level, message, page in report.found:
-                found.add(path, line, level, message, page)
-            pending.extend(report.pending)
-        if problems:
-            raise BuildError(problems)
-        known: dict[str, set[str]] = {}
-        for target, fragment, (path, line, level, message, page) in pending:
-            if target not in known:
-                known[target] = set(ids[target].split("\n")) if target in ids else set()
-            if fragment not in known[target]:
-                found.add(path, line, level, message, page)
-        return Report(found.sorted(site.base_path), len(pages))
+def _shared(session, assembled, pages: list[Page], assets: dict[str, str], every_article: list[Article],
+            links: dict[str, tuple[str, int]]) -> Shared:
+    """What every page's analysis needs to know about the whole site."""
+    urls = {p.url for p in pages} | {p.output for p in pages} | set(assets.values()) | {".nojekyll"}
+    index = {p.output: p.url for p in pages}
+    aliases = {}
+    for article in assembled.articles:
+        for alias in article.aliases:
+            aliases[alias_url(alias)] = article_url(article)
+    hidden = {}
+    listed = {a.path for a in assembled.articles}
+    for article in every_article:
+        if article.path in listed:
+            continue
+        why = (("a draft", f"{article.path} has draft: true") if article.draft
+               else ("an unpublished article", f"{article.path} is dated {article.date.isoformat()}"))
+        for address in [article_url(article), article_url(article) + "index.html"] + [alias_url(x) for x in article.aliases]:
+            hidden.setdefault(address, why)
+    site = assembled.site
+    return Shared(session.paths.root, site.base_url, site.base_path, urls, index, hidden, aliases, links,
+                  assembled.roles, str(session.paths.templates))
+
+
+def _collect(found: Findings, reports) -> None:
+    """Every page's findings; links to another page's #anchor are judged once all pages' ids are known."""
+    problems: list[Problem] = []
+    ids: dict[str, str] = {}
+    pending = []
+    for report in reports:
+        if report.problem is not None:
+            problems.append(report.problem)
+            continue
+        if report.ids is not None:
+            ids[report.url] = report.ids
+        for path, line, level, message, page in report.found:
+            found.add(path, line, level, message, page)
+        pending.extend(report.pending)
+    if problems:
+        raise BuildError(problems)
+    known: dict[str, set[str]] = {}
+    for target, fragment, (path, line, level, message, page) in pending:
+        if target not in known:
+            known[target] = set(ids[target].split("\n")) if target in ids else set()
+        if fragment not in known[target]:
+            found.add(path, line, level, message, page)
+
+
+def check_site(root: Path, options: Options, jobs: int | None = None) -> Report:
+    """Check the site at `root` without writing anything: the build with an inspection instead of a writer.
+    Raises BuildError for problems in the sources."""
+    # Session wants an output folder to refuse unsafe ones; check writes none, so it gets one that does not exist
+    nowhere = Path(tempfile.gettempdir()) / f"sitegen-check-{os.getpid()}-{time.time_ns()}"
+    session = Session(root, nowhere, options, jobs=jobs, cache=False, progress=False)
+    inspection = SiteCheck()
+    try:
+        session.build(inspect=inspection)
     finally:
-        pool.close()
-        if setup is not None:
-            workers._renderers.pop(setup.ident, None)  # its reader points at the temporary store, deleted next
         session.close()
+    assert inspection.report is not None
+    return inspection.report
 
 
 def run(root: Path, options: Options, strict: bool = False, out: TextIO | None = None, err: TextIO | None = None) -> int:

@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from .assemble import Options
+from .options import Options, today
 from .errors import BuildError
 from .write import OutputRefused
 
@@ -126,7 +126,7 @@ def _main(argv: list[str] | None = None) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from .pipeline import build, today
+    from .pipeline import build
 
     site = args.site
     if not site.is_dir():
@@ -192,7 +192,6 @@ def run_new(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     from .check import run
-    from .pipeline import today
 
     site = args.site
     if not site.is_dir():

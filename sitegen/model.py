@@ -129,7 +129,7 @@ class Article:
 def shown(article: Article, words_per_minute: int) -> tuple:
     """What any page but the article's own shows of it, or reads to place it: lists and cards, related reading,
     neighbours, taxonomies, role pages, redirects, the sitemap. The one definition that page signatures (deps), the
-    preview's fast path (incremental) and the related-reading memo (assemble) all use, so they cannot drift apart.
+    preview's fast path (decide.by_changes) and the related-reading memo (assemble) all use, so they cannot drift apart.
     Cards show reading minutes, not words: an edit that keeps the minutes leaves every other page as it was."""
     return (article.path, article.slug, article.title, article.description, article.date, article.updated,
             article.category, article.tags, article.roles, article.draft, article.related, article.aliases,

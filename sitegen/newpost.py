@@ -119,7 +119,7 @@ def parse_role_ids(text: str | None) -> list[str]:
 
 
 def load_roles(site: Path) -> dict[str, Role]:
-    from .pipeline import read_text
+    from .sources import read_text
 
     problems = Collector()
     text = read_text(site / datafiles.ROLES_FILE, datafiles.ROLES_FILE, problems)
@@ -136,7 +136,7 @@ def load_roles(site: Path) -> dict[str, Role]:
 
 def _slug_owners(site: Path) -> dict[str, str]:
     """slug -> the article file that has it, for every readable article (broken ones are the build's business)."""
-    from .pipeline import discover
+    from .sources import discover
 
     owners: dict[str, str] = {}
     for path in discover(site / "content", ".md"):
@@ -209,7 +209,7 @@ def new_article(site: Path, title: str, *, role_ids: list[str] | None = None, ca
         roles = [known[r] for r in role_ids]
 
     if today is None:
-        from .pipeline import today as build_today
+        from .options import today as build_today
 
         today = build_today()
     text = render(site, title, category, today, roles, slug)

@@ -37,9 +37,9 @@ from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from .assemble import Options
+from .options import Options, today
 from .errors import BuildError
-from .pipeline import Result, Session, today
+from .pipeline import Result, Session
 from .reload import handlers as reload_handlers, push_reload
 
 QUIET = 0.03  # seconds without a new event before a burst counts as finished

@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import Problem
+from .content import decode_source, read_source
+from .errors import Collector, Problem
+from .limits import MAX_CONTENT_BYTES
 
 SOURCE_FOLDERS = ("content", "data", "templates", "static")
 
@@ -77,3 +79,28 @@ def outside_links(root: Path) -> list[Problem]:
     for folder in SOURCE_FOLDERS:
         problems.extend(walk(root, folder)[1])
     return problems
+
+
+def discover(directory: Path, suffix: str | None = None) -> list[Path]:
+    """Source files under a folder of the site (walk() without its problems: the build refuses links out of the
+    site before it reads anything)."""
+    return [Path(name) for name in walk(directory.parent, directory.name, suffix)[0]]
+
+
+def read_bytes(path: Path, rel: str, problems: Collector, limit: int = MAX_CONTENT_BYTES) -> bytes | None:
+    raw, problem = read_source(str(path), rel, limit)
+    if problem is not None:
+        problems.extend([problem])
+    return raw
+
+
+def decode(raw: bytes, rel: str, problems: Collector) -> str | None:
+    text, problem = decode_source(raw, rel)
+    if problem is not None:
+        problems.extend([problem])
+    return text
+
+
+def read_text(path: Path, rel: str, problems: Collector, limit: int = MAX_CONTENT_BYTES) -> str | None:
+    raw = read_bytes(path, rel, problems, limit)
+    return None if raw is None else decode(raw, rel, problems)

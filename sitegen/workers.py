@@ -103,6 +103,11 @@ class Setup:
 _renderers: dict[str, Renderer] = {}
 
 
+def forget_renderer(ident: str) -> None:
+    """Drop this process's renderer for a setup whose store is about to be deleted (check's temporary one)."""
+    _renderers.pop(ident, None)
+
+
 def renderer_for(setup: Setup) -> Renderer:
     renderer = _renderers.get(setup.ident)
     if renderer is None:
@@ -265,6 +270,12 @@ class Pool:
 
     def wanted(self, tasks: int) -> bool:
         return self.jobs > 1 and tasks >= PARALLEL_MIN
+
+    def ranges(self, count: int) -> list[tuple[int, int]]:
+        """`count` tasks cut into index ranges, about eight per worker, 8 to 64 tasks each: few enough to keep
+        the workers' results flowing, small enough that no worker is left alone with a long one at the end."""
+        size = max(8, min(64, count // (self.jobs * 8) or 1))
+        return [(i, min(i + size, count)) for i in range(0, count, size)]
 
     def imap(self, fn, tasks, chunksize: int = 1, *, initializer=None, job=None):
         """`fn` over `tasks` in the workers; `initializer(job)` runs first in each worker (a new job restarts them)."""

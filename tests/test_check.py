@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, run_cli, snapshot, write_site
-from sitegen.assemble import Options
+from sitegen.options import Options
 from sitegen.check import check_site
 
 GUIDE = "content/hiring-guide.md"

@@ -1,6 +1,6 @@
 """`python build.py serve` (issue 4), without a browser.
 
-- The incremental preview build (pipeline.Session with in_place=True, the fast path in sitegen/incremental.py and
+- The incremental preview build (pipeline.Session with in_place=True, the fast path in sitegen/decide.py and
   the full path) is byte-identical to a clean full build after 30 seeded random edits of every kind, in-process.
 - Safety against a running server: traversal (raw, encoded, double encoded, backslashes), symlinks out of the
   preview folder and dotfiles get 403/404 and never a file from outside; malformed requests never stop it; the
@@ -41,7 +41,7 @@ import pytest
 from conftest import REPO, snapshot, write_site
 
 from sitegen import serve as serve_module
-from sitegen.assemble import Options
+from sitegen.options import Options
 from sitegen.errors import BuildError
 from sitegen.pipeline import Session, build
 from sitegen.write import MARKER
@@ -324,8 +324,9 @@ def random_edits(tmp_path: Path, seed: int, count: int) -> None:
 
 
 def test_role_facts_reach_the_role_page_on_the_fast_path(tmp_path: Path) -> None:
-    """A role page holds its role (it is not looked up while rendering): a salary or summary edit must still
-    re-render it, and a title or date edit (which the plan orders and dates pages by) takes the full path."""
+    """A role page holds its role (it is not looked up while rendering): a salary edit must still re-render it on
+    the fast path, and an edit of what the plan itself reads (the summary is the page's description, the title
+    orders the pages, the date is their lastmod) takes the full path: decide.by_changes compares the new plan."""
     site = write_site(tmp_path / "site", base="blog")
     preview = tmp_path / "preview"
     roles = site / "data/roles.yaml"
@@ -333,7 +334,7 @@ def test_role_facts_reach_the_role_page_on_the_fast_path(tmp_path: Path) -> None
     try:
         session.build(None)
         for old, new, path in (("median_base: 205000", "median_base: 187000", "quick"),
-                               ("summary: Builds alpha systems.", "summary: Builds <em>alpha</em> systems.", "quick"),
+                               ("summary: Builds alpha systems.", "summary: Builds <em>alpha</em> systems.", "full"),
                                ("title: Alpha Engineer", "title: Zeta Engineer", "full"),
                                ("as_of: 2026-06-05", "as_of: 2026-07-07", "full")):
             roles.write_text(roles.read_text("utf-8").replace(old, new, 1), "utf-8")

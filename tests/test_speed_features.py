@@ -199,7 +199,7 @@ def test_jobs_must_be_positive(site: Path) -> None:
 def test_progress_bar_only_on_a_terminal_after_two_seconds(monkeypatch, capsys) -> None:
     import time
 
-    from sitegen.pipeline import Progress
+    from sitegen.progress import Progress
 
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     Progress(time.perf_counter(), True).update(5, 10, "rendering")

@@ -24,7 +24,7 @@ import pytest
 from conftest import REPO, run_cli, snapshot, write_site
 
 from sitegen import locking, workers, write
-from sitegen.assemble import Options
+from sitegen.options import Options
 from sitegen.pipeline import Session
 
 ARTICLES = 120  # above PARALLEL_MIN (48) articles and pages: the pool is used for every stage

@@ -1,0 +1,194 @@
+"""Decide which pages render: those whose recorded inputs changed. One rule, two ways to apply it.
+
+- `by_signature`: every planned page's signature (deps.Fingerprints: the templates and roles it read, the articles
+  its plan shows, the site) is compared with the one recorded for its file by the last build. Always right; costs
+  a digest per page.
+- `by_changes`: the preview knows what changed (its watcher says which files). When the change leaves the plan as it
+  was, the pages whose recorded inputs include a changed one are the pages to render, and nothing else is looked at:
+  an article whose `model.shown` is the same (its body was edited) is swapped into the pages that show it and
+  renders the pages that read it in full; a template renders the pages that loaded it; a data file renders the
+  pages that read one of the keys whose value changed, once the plan made with the new data is found to be the
+  plan there was. Anything else (a new or deleted file, settings, static files, a changed plan) answers None, and
+  the build plans again and decides by signature. The preview tests compare the result of random edits of every
+  kind with a clean build.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from . import data as datafiles
+from .assemble import Assembled, article_problems
+from .content import ArticleError, decode_source, internal_error, parse_article, read_source
+from .deps import ALL, Entry, Fingerprints
+from .errors import Collector
+from .model import Article, Page, shown
+from .pages import plan
+from .store import article_key
+
+
+def by_signature(pages: list[Page], fps: Fingerprints, entries: dict[str, Entry],
+                 out: Path) -> tuple[list[Page], dict[str, Entry]]:
+    """(pages to render, entries of pages whose file stays as it is)."""
+    reuse: dict[str, Entry] = {}
+    todo: list[Page] = []
+    for page in pages:
+        entry = entries.get(page.output)
+        if (entry is not None and (out / page.output).is_file()
+                and fps.signature(page, entry.templates, entry.roles) == entry.signature):
+            reuse[page.output] = entry
+        else:
+            todo.append(page)
+    return todo, reuse
+
+
+def plan_view(page: Page) -> tuple:
+    """What the plan decides about a page, apart from the articles it shows (compared through model.shown)."""
+    return (page.url, page.output, page.template, page.kind, page.title, page.description, page.lastmod,
+            sorted(page.extra.items()), page.role.id if page.role is not None else None)
+
+
+def _classify(session, changed: set[str]) -> tuple[list[str], set[str], list[str]] | None:
+    """(articles, templates, data files) among the changed paths, or None for any other kind of change."""
+    root = session.paths.root
+    articles: list[str] = []
+    templates: set[str] = set()
+    data: list[str] = []
+    for raw in sorted(changed):
+        if os.path.islink(raw):
+            return None  # the full path checks where a link leads
+        try:
+            rel = Path(raw).resolve().relative_to(root).as_posix()
+        except ValueError:
+            continue
+        top, _, rest = rel.partition("/")
+        name = rel.rsplit("/", 1)[-1]
+        if top == "content":
+            if not rel.endswith(".md") or name.startswith("."):
+                continue  # not a source (an editor's temporary file, say)
+            if rel not in session.loader.files or not (root / rel).is_file():
+                return None  # created or deleted: the site's structure changes
+            articles.append(rel)
+        elif top == "templates":
+            templates.add(rest)
+        elif rel == datafiles.ROLES_FILE:
+            data.append(rel)
+        else:
+            return None
+    return articles, templates, data
+
+
+def _reparse(session, rels: list[str], roles, problems: Collector) -> list[tuple[Article, Article]] | None:
+    """(old, new) for each edited article, or None when another page would show one differently."""
+    root = session.paths.root
+    wpm = session.state[0].site.words_per_minute
+    swaps, stored, files = [], [], {}
+    for rel in rels:
+        raw, problem = read_source(str(root / rel), rel)
+        if raw is None:
+            return None  # the full path reports it
+        stat = (root / rel).stat()
+        key = article_key(rel, raw)
+        old = session.loader.files[rel][1]
+        if key == old.key:
+            continue
+        new = session.store.articles.get([key]).get(key)
+        if new is None:
+            text, problem = decode_source(raw, rel)
+            if text is None:
+                return None  # the full path reports it with its line
+            try:
+                new, body = parse_article(text, rel, key)
+            except ArticleError as exc:
+                problems.extend(exc.problems)
+                continue
+            except Exception as exc:  # noqa: BLE001 - reported against the file, never a traceback
+                problems.add(rel, 1, internal_error(exc))
+                continue
+            stored.append((new, body))
+        if shown(new, wpm) != shown(old, wpm):
+            session.store.articles.put_many(stored)
+            return None  # other pages show it differently: the plan changes
+        problems.extend(article_problems(new, roles))
+        swaps.append((old, new))
+        files[rel] = ((stat.st_mtime_ns, stat.st_size), new)
+    problems.raise_if_any()  # the preview keeps its state: the next build starts from the same place
+    session.store.articles.put_many(stored)
+    session.loader.files.update(files)
+    return swaps
+
+
+def _with_article(page: Page, old: Article, new: Article) -> Page:
+    """The page with every reference to `old` pointing at `new`."""
+    def swap(a):
+        return new if a is old else a
+
+    return replace(page, article=swap(page.article), newer=swap(page.newer), older=swap(page.older),
+                   items=tuple(swap(a) for a in page.items), related=tuple(swap(a) for a in page.related))
+
+
+def _swap_articles(pages: dict[str, Page], swaps: list[tuple[Article, Article]]) -> set[str]:
+    """Put the edited articles into the pages that show them; the outputs of those that read one in full."""
+    affected: set[str] = set()
+    olds = {id(old) for old, _new in swaps}
+    news = {id(new) for _old, new in swaps}
+    for output, page in pages.items():
+        refs = (page.article, page.newer, page.older, *page.items, *page.related)
+        if any(id(a) in olds for a in refs if a is not None):
+            for old, new in swaps:
+                page = _with_article(page, old, new)
+            pages[output] = page
+            if any(id(a) in news for a in page.refs()[0]):
+                affected.add(output)
+    return affected
+
+
+def _new_data(session, assembled: Assembled, pages: dict[str, Page], problems: Collector):
+    """(assembled, pages, changed keys) after a data edit that leaves the plan as it was, or None."""
+    roles = assembled.roles
+    new_roles = session.loader.data_file(datafiles.ROLES_FILE, session.parse_roles, problems)
+    problems.raise_if_any()
+    if new_roles is None or list(new_roles) != list(roles):
+        return None  # other keys: other pages, other checks
+    changed = {key for key in roles if new_roles[key] != roles[key]}
+    if not changed:
+        return assembled, pages, changed
+    assembled = replace(assembled, roles=new_roles)
+    planned = {p.output: p for p in plan(assembled)}
+    if planned.keys() != pages.keys() or any(plan_view(planned[o]) != plan_view(p) for o, p in pages.items()):
+        return None  # the plan read something that changed
+    # the new plan's pages carry the new values; their articles are the ones already shown
+    return assembled, {o: replace(planned[o], article=p.article, newer=p.newer, older=p.older, items=p.items,
+                                  related=p.related) for o, p in pages.items()}, changed
+
+
+def by_changes(session, changed: set[str]) -> tuple[Assembled, dict[str, Page], list[Page]] | None:
+    """(assembled, pages, pages to render) after `changed` (absolute paths a watcher saw), or None when the plan
+    may have changed. Raises BuildError for problems in the edited files (the last good state is kept)."""
+    if session.state is None:
+        return None
+    kinds = _classify(session, changed)
+    if kinds is None:
+        return None
+    articles, templates, data = kinds
+    assembled, pages = session.state[0], dict(session.state[1])
+    problems = Collector()
+    changed_keys: set[str] = set()
+    if data:
+        found = _new_data(session, assembled, pages, problems)
+        if found is None:
+            return None
+        assembled, pages, changed_keys = found
+    swaps = _reparse(session, articles, assembled.roles, problems)
+    if swaps is None:
+        return None
+    affected = _swap_articles(pages, swaps)
+    entries = session.manifest.entries
+    if templates:
+        affected |= {o for o, e in entries.items() if templates & set(e.templates)}
+    if changed_keys:
+        affected |= {o for o, e in entries.items() if ALL in e.roles or changed_keys & set(e.roles)}
+        affected |= {o for o, p in pages.items() if p.role is not None and p.role.id in changed_keys}
+    return assembled, pages, [pages[o] for o in sorted(affected & pages.keys())]

@@ -1,0 +1,94 @@
+"""The build's last two stages: render the pages that must render (in workers), and write the output through its
+writer: a staging folder swapped in whole (write.Staging) or, in the preview, each changed file renamed into place
+(write.InPlace). Pages that stay are kept as they are, static files are copied."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from .assemble import Assembled
+from .deps import ALL, Entry, Fingerprints
+from .errors import BuildError, Problem
+from .model import Page
+from .progress import Progress
+from .workers import Pool, Setup, Target, render_chunk, render_range, set_render_job
+from .write import InPlace, Staging
+
+HEAVY_KINDS = frozenset({"sitemap", "feed", "roles", "role"})  # each costs 5-30 ms to render at 4,000 articles
+
+
+def render_and_write(session, assembled: Assembled, todo: list[Page], fps: Fingerprints, *, pool: Pool,
+                     progress: Progress, reuse: dict[str, Entry] | None = None,
+                     assets: dict[str, tuple[str, Path]] | None = None,
+                     prune: bool = True) -> tuple[dict[str, Entry], list[str], list[str]]:
+    """Render `todo`, keep `reuse` as it is, copy `assets`; swap the result in (or, in the preview, rename each
+    changed file into place). Returns the new entries, the files whose bytes changed and those removed."""
+    writer = InPlace(session.paths.out) if session.in_place else Staging(session.paths.out)
+    try:
+        entries, written = render(session, assembled, todo, fps, pool, writer, progress)
+        for output, entry in (reuse or {}).items():
+            writer.keep(output)
+            entries[output] = entry
+        if assets is not None:
+            for output_rel, source in assets.values():
+                if writer.copy(output_rel, source):
+                    written.append(output_rel)
+            writer.write(".nojekyll", b"")  # GitHub Pages: serve the files as they are, no Jekyll
+        keep = set(entries) | {o for o, _ in (assets or {}).values()} | {".nojekyll"} if prune else None
+        removed = writer.commit(keep=keep)
+    except BaseException:
+        writer.discard()
+        raise
+    return entries, written, removed
+
+
+def setup_for(session, assembled: Assembled, fps: Fingerprints) -> Setup:
+    """What a worker's renderer needs. Its ident is equal while site, roles, assets and templates are: a worker
+    then keeps its compiled templates."""
+    stamps = []
+    for root, dirs, files in os.walk(session.paths.templates):
+        dirs.sort()
+        for name in sorted(files):
+            st = os.stat(os.path.join(root, name))
+            stamps.append((root, name, st.st_mtime_ns, st.st_size))
+    ident = hashlib.blake2b(repr((fps.base, fps.roles.get(ALL), stamps, str(session.store.path))).encode(),
+                            digest_size=16).hexdigest()
+    return Setup(ident=ident, site=assembled.site, roles=assembled.roles, templates_dir=str(session.paths.templates),
+                 assets=session.asset_names, store=str(session.store.path))
+
+
+def render(session, assembled: Assembled, todo: list[Page], fps: Fingerprints, pool: Pool, writer,
+           progress: Progress) -> tuple[dict[str, Entry], list[str]]:
+    """Render in workers (or here, for a few pages); the workers write the files themselves."""
+    setup = setup_for(session, assembled, fps)
+    target = Target(str(session.paths.out), writer.stage_dir)
+    old = session.manifest.entries
+    # the few expensive pages (sitemap, feed, role pages) first, so no worker is left with one at the end
+    ordered = sorted(todo, key=lambda page: page.kind not in HEAVY_KINDS)
+    items = [(page, old[page.output].digest if page.output in old else None) for page in ordered]
+    by_output = {p.output: p for p in todo}
+    if pool.wanted(len(todo)):
+        # fresh workers get this job's pages through the initializer (with fork: inherited, not pickled)
+        outcomes = (r for chunk in pool.imap(render_range, pool.ranges(len(items)), initializer=set_render_job,
+                                             job=(setup, target, items)) for r in chunk)
+    else:
+        outcomes = iter(render_chunk((setup, target, items)))
+    problems: list[Problem] = []
+    entries: dict[str, Entry] = {}
+    written: list[str] = []
+    for done, r in enumerate(outcomes, 1):
+        progress.update(done, len(todo), "rendering")
+        if r.temp is not None:
+            writer.adopt(r.temp, r.output)
+        if r.problem is not None:
+            problems.append(r.problem)
+            continue
+        entries[r.output] = Entry(fps.signature(by_output[r.output], r.templates, r.roles), r.digest, r.templates,
+                                  r.roles)
+        if r.changed:
+            written.append(r.output)
+    if problems:
+        raise BuildError(problems)
+    return entries, written
