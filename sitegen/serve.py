@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import collections
 import errno
-import html
 import json
-import mimetypes
 import os
 import shutil
 import signal
@@ -33,93 +31,20 @@ from urllib.parse import unquote
 
 from tornado import ioloop, web
 from tornado.httpserver import HTTPServer
-from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from .options import Options, today
 from .errors import BuildError
 from .pipeline import Result, Session
+from .preview_http import SiteHandler, overlay
 from .reload import handlers as reload_handlers, push_reload
+from .watch import Builder, Events
 
-QUIET = 0.03  # seconds without a new event before a burst counts as finished
-MAX_WAIT = 0.5  # ... but never wait longer than this after the first event
 WATCHED = ("content", "data", "templates", "static")
-OVERLAY_ID = "sitegen-problems"
 
 
 # -- the browser side -------------------------------------------------------------------------------------------
-
-def overlay(problems: list[str]) -> str:
-    items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
-    return (f'<div id="{OVERLAY_ID}" role="alert" style="position:fixed;inset:auto 0 0 0;max-height:60vh;overflow:auto;'
-            'z-index:2147483647;margin:0;padding:1rem 1.25rem;background:#3b0d0c;color:#fff;'
-            'font:14px/1.5 ui-monospace,Menlo,Consolas,monospace;box-shadow:0 -4px 16px rgba(0,0,0,.4)">'
-            f'<strong>Build failed: the preview shows the last good pages.</strong><ul style="margin:.5rem 0 0;padding-left:1.25rem">'
-            f"{items}</ul></div>")
-
-
-class SiteHandler(web.RequestHandler):
-    """Serves files under the preview folder only: no '..', no encoded separators, no dotfiles, no symlinks out."""
-
-    def initialize(self, preview: "Preview") -> None:
-        self.preview = preview
-
-    def prepare(self) -> None:
-        # On loopback, only requests addressed to the preview itself: a page elsewhere whose name was re-pointed at
-        # 127.0.0.1 (DNS rebinding) must not read the drafts.
-        allowed = self.preview.allowed_hosts()
-        if allowed is not None and self.request.host.lower() not in allowed:
-            raise web.HTTPError(403)
-
-    def compute_etag(self):
-        return None  # always fresh: the preview changes under the browser's feet
-
-    def get(self) -> None:
-        self._serve(head=False)
-
-    def head(self) -> None:
-        self._serve(head=True)
-
-    def _serve(self, head: bool) -> None:
-        path = self.preview.resolve(self.request.path)
-        if isinstance(path, int):
-            return self._error(path)
-        if path.is_dir():
-            if not self.request.path.endswith("/"):
-                # one leading slash: '//blog' -> '//blog/' would send the browser to the host 'blog'
-                return self.redirect("/" + self.request.path.lstrip("/") + "/", permanent=False)
-            path = path / "index.html"
-            if not path.is_file():
-                return self._error(404)
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return self._error(404)
-        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        if kind == "text/html":
-            data = self.preview.inject(data)
-        self.set_header("Content-Type", kind + ("; charset=utf-8" if kind.startswith("text/") or kind.endswith("xml") else ""))
-        self.set_header("Cache-Control", "no-store")
-        self.set_header("X-Content-Type-Options", "nosniff")
-        if not head:
-            self.write(data)
-
-    def _error(self, status: int) -> None:
-        self.set_status(status)
-        self.set_header("Cache-Control", "no-store")
-        page = self.preview.out / "404.html"
-        if status == 404 and page.is_file():
-            self.set_header("Content-Type", "text/html; charset=utf-8")
-            self.write(self.preview.inject(page.read_bytes()))
-        else:
-            self.set_header("Content-Type", "text/plain; charset=utf-8")
-            self.write(f"{status} {'Forbidden' if status == 403 else 'Not Found'}\n")
-
-    def write_error(self, status_code: int, **kwargs) -> None:
-        self.set_header("Content-Type", "text/plain; charset=utf-8")
-        self.finish(f"{status_code}\n")
-
 
 # -- the server side --------------------------------------------------------------------------------------------
 
@@ -340,68 +265,6 @@ class Preview:
             self.session.close()
         if self._own_out:
             shutil.rmtree(self.out, ignore_errors=True)
-
-
-class Events(FileSystemEventHandler):
-    def __init__(self, preview: Preview):
-        self.preview = preview
-
-    def on_any_event(self, event) -> None:
-        if event.event_type in ("opened", "closed_no_write"):
-            return
-        if event.is_directory and event.event_type == "modified":
-            return
-        for path in (event.src_path, getattr(event, "dest_path", "")):
-            if path:
-                self.preview.builder.notify(os.fsdecode(path))
-
-
-class Builder:
-    """One build at a time. Events that arrive together become one build; events during a build, one more."""
-
-    def __init__(self, preview: Preview):
-        self.preview = preview
-        self.pending: set[str] = set()
-        self.last_event = 0.0
-        self.cv = threading.Condition()
-        self.stopped = False
-        self.thread = threading.Thread(target=self.run, name="sitegen-builder", daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def notify(self, path: str) -> None:
-        with self.cv:
-            self.pending.add(path)
-            self.last_event = time.monotonic()
-            self.cv.notify()
-
-    def stop(self) -> None:
-        with self.cv:
-            self.stopped = True
-            self.cv.notify()
-        if self.thread.is_alive() and threading.current_thread() is not self.thread:
-            self.thread.join(timeout=30)
-
-    def run(self) -> None:
-        while True:
-            with self.cv:
-                while not self.pending and not self.stopped:
-                    self.cv.wait()
-                if self.stopped:
-                    return
-                first = time.monotonic()
-                while True:  # debounce: until the burst is over
-                    now = time.monotonic()
-                    wait = min(self.last_event + QUIET - now, first + MAX_WAIT - now)
-                    if wait <= 0 or self.stopped:
-                        break
-                    self.cv.wait(wait)
-                changed, self.pending = self.pending, set()
-            try:
-                self.preview.build(changed)
-            except Exception as exc:  # noqa: BLE001 - the preview must survive anything a build throws
-                print(f"error: the rebuild crashed: {exc!r}", file=sys.stderr, flush=True)
 
 
 def bind_port(bind: str, port: int, port_given: bool) -> tuple[list[socket.socket], int]:
