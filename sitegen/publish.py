@@ -13,7 +13,8 @@ from .deps import ALL, Entry, Fingerprints
 from .errors import BuildError, Problem
 from .model import Page
 from .progress import Progress
-from .workers import Pool, Setup, Target, render_chunk, render_range, set_render_job
+from .workers import Pool, Setup, render_chunk, render_range, set_render_job
+from .write import Target
 from .write import InPlace, Staging
 
 HEAVY_KINDS = frozenset({"sitemap", "feed", "roles", "role"})  # each costs 5-30 ms to render at 4,000 articles

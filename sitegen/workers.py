@@ -4,10 +4,10 @@ Each worker keeps one Markdown converter (reset between articles) and one Render
 compile once per process. Tasks and results are plain picklable values.
 
 A build's job (the roles and store for conversion; the setup, target and pages for rendering) goes to each worker
-once, through the pool's initializer: with `fork` (the default where the system has it) the worker inherits it
+once, through the pool's initializer: with `fork` (the default on Linux) the worker inherits it
 from the parent's memory without pickling, so a task is just a range of indexes; with `spawn` (Python's default on
 macOS and Windows) or `forkserver` it is pickled once per worker. The initializer keeps it in this module
-(`_convert_job`, `_job`): that hand-over, and the per-worker caches (`_writers`, `_renderers`), are the only
+(`_convert_job`, `_job`): that hand-over, and the per-worker caches (`_writers`, `_renderers`, and write.made_dirs), are the only
 module-level state.
 `SITEGEN_START_METHOD=spawn|fork|forkserver` forces a start method; the output is the same byte for byte.
 """
@@ -29,7 +29,7 @@ from .errors import Problem
 from .model import Article, Body, Page, Role, Site
 from .render import Renderer, TemplateProblem
 from .store import Reader, Writer, article_key
-from .write import check_inside, safe_join
+from .write import Target, made_dirs, place
 
 PARALLEL_MIN = 48  # below this many tasks, a pool costs more than it saves
 
@@ -120,16 +120,6 @@ def renderer_for(setup: Setup) -> Renderer:
 
 
 @dataclass(frozen=True)
-class Target:
-    """Where rendered pages go. `stage` set: a staging folder that will replace `out` (unchanged files are hard
-    links to their current copy). `stage` None: the preview writes each changed file beside its place in `out`
-    and the parent renames them all at commit."""
-
-    out: str
-    stage: str | None
-
-
-@dataclass(frozen=True)
 class Rendered:
     output: str
     digest: str
@@ -138,66 +128,6 @@ class Rendered:
     changed: bool  # bytes differ from the current output's
     temp: str | None  # the preview's file to rename into place at commit
     problem: Problem | None = None
-
-
-_made_dirs: set[str] = set()
-
-
-def _makedirs(path: str, base: str) -> None:
-    if path not in _made_dirs:
-        os.makedirs(path, exist_ok=True)
-        check_inside(base, path, _made_dirs)
-        _made_dirs.add(path)
-
-
-def _same_bytes(path: str, data: bytes) -> bool:
-    try:
-        if os.stat(path).st_size != len(data):
-            return False
-        with open(path, "rb") as fh:
-            return fh.read() == data
-    except OSError:
-        return False
-
-
-WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
-
-
-def _write(path: str, data: bytes) -> None:
-    """Create or replace a file's bytes: one open, write and close (a Python file object adds three syscalls)."""
-    fd = os.open(path, WRITE_FLAGS, 0o666)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    finally:
-        os.close(fd)
-
-
-def place(target: Target, rel: str, data: bytes, digest: str, previous: str | None) -> tuple[bool, str | None]:
-    """Put a rendered page where the build's writer expects it. Returns (bytes changed, temp file to rename)."""
-    current = safe_join(target.out, rel)  # the writer's one check of every output path
-    if previous is not None:
-        same = previous == digest and os.path.isfile(current)
-    else:
-        same = _same_bytes(current, data)  # no record of the last build (--no-cache): compare with the file
-    if target.stage is not None:
-        dest = os.path.join(target.stage, rel)
-        _makedirs(os.path.dirname(dest), target.stage)
-        if same:
-            try:
-                os.link(current, dest)
-                return False, None
-            except OSError:
-                pass
-        _write(dest, data)
-        return not same, None
-    if same:
-        return False, None
-    _makedirs(os.path.dirname(current), target.out)
-    temp = os.path.join(os.path.dirname(current), f".{os.path.basename(current)}.sitegen-tmp")
-    _write(temp, data)
-    return True, temp
 
 
 def render_one(renderer: Renderer, page: Page, target: Target, previous: str | None) -> Rendered:
@@ -218,7 +148,7 @@ def render_one(renderer: Renderer, page: Page, target: Target, previous: str | N
 def render_chunk(task: tuple[Setup, Target, list[tuple[Page, str | None]]]) -> list[Rendered]:
     setup, target, items = task
     renderer = renderer_for(setup)
-    _made_dirs.clear()
+    made_dirs.clear()
     return [render_one(renderer, page, target, previous) for page, previous in items]
 
 

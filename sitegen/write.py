@@ -13,6 +13,7 @@ import ctypes.util
 import os
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import locking
@@ -325,6 +326,77 @@ def check_inside(base: str, directory: str, verified: set[str]) -> None:
         if os.path.islink(folder):
             raise UnsafeOutput(f"refusing to write into {directory}: {folder} is a symbolic link")
         verified.add(folder)
+
+
+# -- pages written by the render workers ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Target:
+    """Where rendered pages go. `stage` set: a staging folder that will replace `out` (unchanged files are hard
+    links to their current copy). `stage` None: the preview writes each changed file beside its place in `out`
+    and the parent renames them all at commit."""
+
+    out: str
+    stage: str | None
+
+
+made_dirs: set[str] = set()  # folders this process made (and check_inside() looked at) in the current task
+
+
+def _makedirs(path: str, base: str) -> None:
+    if path not in made_dirs:
+        os.makedirs(path, exist_ok=True)
+        check_inside(base, path, made_dirs)
+        made_dirs.add(path)
+
+
+def _same_bytes(path: str, data: bytes) -> bool:
+    try:
+        if os.stat(path).st_size != len(data):
+            return False
+        with open(path, "rb") as fh:
+            return fh.read() == data
+    except OSError:
+        return False
+
+
+WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+
+
+def _write(path: str, data: bytes) -> None:
+    """Create or replace a file's bytes: one open, write and close (a Python file object adds three syscalls)."""
+    fd = os.open(path, WRITE_FLAGS, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def place(target: Target, rel: str, data: bytes, digest: str, previous: str | None) -> tuple[bool, str | None]:
+    """Put a rendered page where the build's writer expects it. Returns (bytes changed, temp file to rename)."""
+    current = safe_join(target.out, rel)  # the writer's one check of every output path
+    if previous is not None:
+        same = previous == digest and os.path.isfile(current)
+    else:
+        same = _same_bytes(current, data)  # no record of the last build (--no-cache): compare with the file
+    if target.stage is not None:
+        dest = os.path.join(target.stage, rel)
+        _makedirs(os.path.dirname(dest), target.stage)
+        if same:
+            try:
+                os.link(current, dest)
+                return False, None
+            except OSError:
+                pass
+        _write(dest, data)
+        return not same, None
+    if same:
+        return False, None
+    _makedirs(os.path.dirname(current), target.out)
+    temp = os.path.join(os.path.dirname(current), f".{os.path.basename(current)}.sitegen-tmp")
+    _write(temp, data)
+    return True, temp
 
 
 def recover(out: Path) -> None:

@@ -14,6 +14,7 @@ from conftest import REPO
 # import name -> distribution name, where they differ
 DISTRIBUTIONS = {"yaml": "pyyaml", "pymdownx": "pymdown-extensions"}
 LOCAL = {"sitegen", "conftest", "servers", "generate", "test_serve", "test_markdown_prefilter"}
+IGNORED = {"node_modules", "sites", "results", "__pycache__"}
 REQUIREMENT_RE = re.compile(r"^([A-Za-z0-9_.-]+)((?:[<>=!~]=?[^,]+,?)+)$")
 
 
@@ -31,6 +32,8 @@ def _imported() -> set[str]:
     names = set()
     for folder in ("sitegen", "tests", "bench", "tools"):
         for path in (REPO / folder).rglob("*.py"):
+            if any(part.startswith(".") or part in IGNORED for part in path.relative_to(REPO).parts):
+                continue  # installed tools (bench/peers/.venv), generated sites: not the repository's code
             for node in ast.walk(ast.parse(path.read_text("utf-8"))):
                 if isinstance(node, ast.Import):
                     names |= {alias.name.split(".")[0] for alias in node.names}
@@ -38,7 +41,8 @@ def _imported() -> set[str]:
                     names.add(node.module.split(".")[0])
     names.add("playwright")  # pytest.importorskip("playwright.sync_api")
     # the repository's own modules (bench/peers/convert.py is imported as `convert`, say)
-    local = LOCAL | {p.stem for folder in ("sitegen", "tests", "bench", "tools") for p in (REPO / folder).rglob("*.py")}
+    local = LOCAL | {p.stem for folder in ("sitegen", "tests", "bench", "tools") for p in (REPO / folder).rglob("*.py")
+                     if not any(part.startswith(".") or part in IGNORED for part in p.relative_to(REPO).parts)}
     return {n for n in names if n not in sys.stdlib_module_names and n not in local}
 
 
