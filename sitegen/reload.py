@@ -83,6 +83,16 @@ class _Guarded:
             raise web.HTTPError(403)
 
 
+def send(socket, message, waiters: set) -> None:
+    """One message to one page's socket; a socket that is closed (its page is gone) leaves `waiters`."""
+    if isinstance(message, dict):
+        message = escape.json_encode(message)
+    try:
+        socket.write_message(message)
+    except Exception:  # noqa: BLE001 - a closed socket: the page is gone
+        waiters.discard(socket)
+
+
 class OwnReloadSocket(_Guarded, websocket.WebSocketHandler):
     """The livereload protocol, as much of it as the preview uses: hello, info, then reload commands."""
 
@@ -105,12 +115,7 @@ class OwnReloadSocket(_Guarded, websocket.WebSocketHandler):
         OwnReloadSocket.waiters.discard(self)
 
     def send_message(self, message) -> None:
-        if isinstance(message, dict):
-            message = escape.json_encode(message)
-        try:
-            self.write_message(message)
-        except Exception:  # noqa: BLE001 - a closed socket: the page is gone
-            OwnReloadSocket.waiters.discard(self)
+        send(self, message, OwnReloadSocket.waiters)
 
 
 def _package_js() -> Path | None:
@@ -179,12 +184,7 @@ def check() -> tuple[type, type, set, str]:
             def send_message(self, message) -> None:
                 # livereload's own catches everything with a bare except, Ctrl-C (KeyboardInterrupt) included: a
                 # Ctrl-C that arrived while a page was saying hello was swallowed and the server kept running
-                if isinstance(message, dict):
-                    message = escape.json_encode(message)
-                try:
-                    self.write_message(message)
-                except Exception:  # noqa: BLE001 - a closed socket: the page is gone
-                    socket_cls.waiters.discard(self)
+                send(self, message, socket_cls.waiters)
 
         return LiveReloadSocket, js_cls, socket_cls.waiters, "livereload"
     js = _package_js() if forced != "script" else None
