@@ -148,7 +148,7 @@ class PageParser:
 # -- the renderer, with its additions --------------------------------------------------------------------------
 def prepare(renderer: Renderer) -> dict[str, tuple[str, str, int]]:
     """Add the check's recording to a renderer (once); returns the per-page record url() fills."""
-    record = getattr(renderer, "_check_record", None)
+    record = renderer.check_record
     if record is not None:
         return record
     record = {}
@@ -186,14 +186,11 @@ def prepare(renderer: Renderer) -> dict[str, tuple[str, str, int]]:
 
     renderer.env.globals["url"] = url
     renderer.env.filters["url"] = url
-    component = renderer.component
+    def marked(c, out):
+        return Markup(f"<!--{COMPONENT}{c.line}:{c.name}-->") + Markup.escape(out) + Markup(f"<!--{END_COMPONENT}-->")
 
-    def marked(c, article, qa_html):
-        out = Markup.escape(component(c, article, qa_html))
-        return Markup(f"<!--{COMPONENT}{c.line}:{c.name}-->") + out + Markup(f"<!--{END_COMPONENT}-->")
-
-    renderer.component = marked  # type: ignore[method-assign]
-    renderer._check_record = record  # type: ignore[attr-defined]
+    renderer.mark_component = marked
+    renderer.check_record = record
     return record
 
 

@@ -195,6 +195,8 @@ class Renderer:
         # over them in turn).
         self._memo: dict[object, tuple[Markup, frozenset[str], frozenset[str]]] = {}
         self._sets: dict[frozenset[str], frozenset[str]] = {}  # one copy of each set of names the entries read
+        self.mark_component: Callable[[Component, Markup | str], Markup] | None = None  # see filled_component()
+        self.check_record: dict | None = None  # check's record of where each url() came from (checks_html.prepare)
 
     # -- partials and components --------------------------------------------------------------------------
     def _partial(self, name: str, **context: Any) -> Markup:
@@ -228,6 +230,12 @@ class Renderer:
         except Uncacheable:
             return self._partial(name, **values)
         return self._memo_partial(key, name, lambda: values)
+
+    def filled_component(self, c: Component, article: Article, qa_html: str) -> Markup | str:
+        """What a component's token becomes in the article: its output, passed through `mark_component` when set
+        (check marks where each component's output starts and ends, to place its findings on the calling line)."""
+        out = self.component(c, article, qa_html)
+        return out if self.mark_component is None else self.mark_component(c, out)
 
     def component(self, c: Component, article: Article, qa_html: str) -> Markup | str:
         roles = self.roles
@@ -270,10 +278,10 @@ class Renderer:
             c = by_token[m.group(1)]
             if c.name not in BLOCK_COMPONENTS:
                 return m.group(0)
-            return str(self.component(c, article, qa_html))
+            return str(self.filled_component(c, article, qa_html))
 
         def inline(m: re.Match) -> str:
-            return str(Markup.escape(self.component(by_token[m.group(0)], article, qa_html)))
+            return str(Markup.escape(self.filled_component(by_token[m.group(0)], article, qa_html)))
 
         return TOKEN_RE.sub(inline, BLOCK_TOKEN_RE.sub(block, html))
 
