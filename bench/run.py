@@ -365,7 +365,7 @@ def empty_trash() -> None:
 
 
 def shortcuts_in_use(python: str) -> str:
-    """sitegen/mdfast.py's line on which conversion shortcuts the builds get (SITEGEN_NO_SHORTCUTS=1: none)."""
+    """sitegen/mdfast's line on which conversion shortcuts the builds get (SITEGEN_NO_SHORTCUTS=1: none)."""
     code = "from sitegen import markdown_ext, mdfast; mdfast.active(markdown_ext.make_markdown); print(mdfast.describe())"
     try:
         done = subprocess.run([python, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)

@@ -1,4 +1,4 @@
-"""The conversion shortcuts (sitegen/mdfast.py) change speed only, never a byte of output.
+"""The conversion shortcuts (sitegen/mdfast/) change speed only, never a byte of output.
 
 Two checks: the necessary-character analysis (sitegen/regexchars.py) is sound for any text Hypothesis can find,
 and whole documents convert to exactly what stock Python-Markdown gives, over a generated corpus, the real site
@@ -51,7 +51,7 @@ def test_the_shortcut_is_installed_for_both_inline_passes():
     for name in ("inline", "smarty"):
         fast, stock = FAST.md.treeprocessors[name], STOCK.md.treeprocessors[name]
         assert type(fast) is type(stock) is InlineProcessor
-        assert fast.run.__func__ is mdfast._FastInline.run
+        assert fast.run.__func__ is mdfast.inline._FastInline.run
         assert "run" not in vars(stock) and "_InlineProcessor__handleInline" not in vars(stock)
 
 
@@ -220,7 +220,7 @@ def test_shared_pygments_lexers_and_formatters_give_the_same_html(monkeypatch):
     assert markdown_ext.Converter().convert("x.md", CODE_BLOCKS * 2, 1, None, 1)[1].html == shared
 
 
-# -- block shortcuts (mdfast._install_blocks) --------------------------------------------------------------------------
+# -- block shortcuts (mdfast.blocks._install_blocks) --------------------------------------------------------------------------
 
 def test_the_block_shortcuts_are_installed():
     installed = sorted((type(p).__name__, m) for p, m in FAST.shortcuts.blocks)

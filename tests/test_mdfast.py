@@ -144,7 +144,7 @@ def test_a_missing_highlight_global_leaves_pygments_sharing_out(monkeypatch):
 
 def test_highlight_that_no_longer_uses_its_globals_leaves_pygments_sharing_out(monkeypatch):
     # pymdownx builds lexers some other way: sharing our copies of its globals would do nothing
-    monkeypatch.setattr(mdfast, "_pygments_used", lambda: False)
+    monkeypatch.setattr(mdfast._highlight, "_pygments_used", lambda: False)
     assert mdfast.check(markdown_ext.make_markdown) == set(mdfast.NAMES) - {"pygments"}
     assert "module globals" in mdfast.REASONS["pygments"]
 
@@ -155,14 +155,14 @@ def test_a_shortcut_that_would_change_bytes_is_not_installed(monkeypatch, tmp_pa
     docs = _documents(tmp_path, 40)
     reference = _convert(markdown_ext.Converter(shortcuts=False), docs)
     mdfast.reset()
-    make_plan = mdfast._make_plan
+    make_plan = mdfast.inline._make_plan
 
     def wrong_plan(patterns):
         patterns, searches, probes, always, by_char, keys = make_plan(patterns)
         by_char = {c: bits for c, bits in by_char.items() if c not in "*_"}
         return patterns, searches, probes, always, by_char, frozenset(by_char)
 
-    monkeypatch.setattr(mdfast, "_make_plan", wrong_plan)
+    monkeypatch.setattr(mdfast.inline, "_make_plan", wrong_plan)
     conv = markdown_ext.Converter()
     assert conv.shortcuts.names == set(mdfast.NAMES) - {"inline"}, mdfast.describe()
     assert "different bytes" in mdfast.REASONS["inline"]
