@@ -30,18 +30,22 @@ from .store import article_key
 
 
 def by_signature(pages: list[Page], fps: Fingerprints, entries: dict[str, Entry],
-                 out: Path) -> tuple[list[Page], dict[str, Entry]]:
-    """(pages to render, entries of pages whose file stays as it is)."""
+                 out: Path) -> tuple[list[Page], dict[str, Entry], dict[str, tuple[Page, Entry]]]:
+    """(pages to render, entries of pages whose file stays as it is, pages whose file is gone but whose signature
+    is the recorded one, with their entries: their bytes are in the store, if it kept them)."""
     reuse: dict[str, Entry] = {}
+    restore: dict[str, tuple[Page, Entry]] = {}
     todo: list[Page] = []
+    present = out.is_dir()
     for page in pages:
         entry = entries.get(page.output)
-        if (entry is not None and (out / page.output).is_file()
-                and fps.signature(page, entry.templates, entry.roles) == entry.signature):
+        if entry is None or fps.signature(page, entry.templates, entry.roles) != entry.signature:
+            todo.append(page)
+        elif present and (out / page.output).is_file():
             reuse[page.output] = entry
         else:
-            todo.append(page)
-    return todo, reuse
+            restore[page.output] = (page, entry)
+    return todo, reuse, restore
 
 
 def plan_view(page: Page) -> tuple:

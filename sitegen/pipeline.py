@@ -27,7 +27,7 @@ from .options import Options, today
 from .pages import output_problems, plan
 from .paths import CACHE_DIR, SitePaths, asset_problems, fingerprint
 from .progress import Progress, Result
-from .publish import render_and_write
+from .publish import render_and_write, restore_missing
 from .sources import SOURCE_FOLDERS, discover, outside_links, walk
 from .store import Cache
 from .workers import Pool, default_jobs
@@ -117,12 +117,12 @@ class Session:
                 return result
             # 5. decide which must render: those whose recorded inputs changed
             fps = Fingerprints(assembled.site, assembled.roles, self.paths.templates, self.asset_names)
-            old = self.manifest.entries if self.paths.out.is_dir() else {}  # no output (a fresh checkout): all
-            todo, reuse = decide.by_signature(pages, fps, old, self.paths.out)
+            todo, reuse, gone = decide.by_signature(pages, fps, self.manifest.entries, self.paths.out)
+            todo += restore_missing(self, gone)  # what the store no longer has renders after all
             result.lap("plan")
-            # 6-7. render what changed; write only files whose bytes changed
+            # 6-7. render what changed, write the stored bytes of the rest; write only files whose bytes changed
             entries, written, removed = render_and_write(self, assembled, todo, fps, pool=pool, progress=progress,
-                                                         reuse=reuse, assets=assets)
+                                                         reuse=reuse, assets=assets, restore=gone)
             result.lap("render")
         finally:
             pool.close()
@@ -199,6 +199,7 @@ class Session:
         self.manifest.save()
         if not self.in_place:
             self.store.prune({a.key for _, a in self.loader.files.values()})
+            self.store.pages.prune({entry.digest for entry in entries.values()})
 
 
 def build(root: Path, out: Path | None = None, options: Options | None = None, *, jobs: int | None = None,

@@ -20,15 +20,28 @@ from .write import InPlace, Staging
 HEAVY_KINDS = frozenset({"sitemap", "feed", "roles", "role"})  # each costs 5-30 ms to render at 4,000 articles
 
 
+def restore_missing(session, restore: dict[str, tuple[Page, Entry]]) -> list[Page]:
+    """The pages of `restore` whose bytes the store does not have: they are taken out of it and render after all."""
+    if not restore:
+        return []
+    stored = session.store.pages.known(sorted({entry.digest for _page, entry in restore.values()}))
+    missing = [page for page, entry in restore.values() if entry.digest not in stored]
+    for page in missing:
+        del restore[page.output]
+    return missing
+
+
 def render_and_write(session, assembled: Assembled, todo: list[Page], fps: Fingerprints, *, pool: Pool,
                      progress: Progress, reuse: dict[str, Entry] | None = None,
                      assets: dict[str, tuple[str, Path]] | None = None,
+                     restore: dict[str, tuple[Page, Entry]] | None = None,
                      prune: bool = True) -> tuple[dict[str, Entry], list[str], list[str]]:
-    """Render `todo`, keep `reuse` as it is, copy `assets`; swap the result in (or, in the preview, rename each
-    changed file into place). Returns the new entries, the files whose bytes changed and those removed."""
+    """Render `todo` and write the stored bytes of the pages of `restore` (both in workers), keep `reuse` as it is,
+    copy `assets`; swap the result in (or, in the preview, rename each changed file into place). Returns the new
+    entries, the files whose bytes changed and those removed."""
     writer = InPlace(session.paths.out) if session.in_place else Staging(session.paths.out)
     try:
-        entries, written = render(session, assembled, todo, fps, pool, writer, progress)
+        entries, written = render(session, assembled, todo, fps, pool, writer, progress, restore or {})
         for output, entry in (reuse or {}).items():
             writer.keep(output)
             entries[output] = entry
@@ -57,20 +70,23 @@ def setup_for(session, assembled: Assembled, fps: Fingerprints) -> Setup:
     ident = hashlib.blake2b(repr((fps.base, fps.roles.get(ALL), stamps, str(session.store.path))).encode(),
                             digest_size=16).hexdigest()
     return Setup(ident=ident, site=assembled.site, roles=assembled.roles, templates_dir=str(session.paths.templates),
-                 assets=session.asset_names, store=str(session.store.path))
+                 assets=session.asset_names, store=str(session.store.path),
+                 keep_pages=not session.store.temporary and not session.in_place)
 
 
 def render(session, assembled: Assembled, todo: list[Page], fps: Fingerprints, pool: Pool, writer,
-           progress: Progress) -> tuple[dict[str, Entry], list[str]]:
-    """Render in workers (or here, for a few pages); the workers write the files themselves."""
+           progress: Progress, restore: dict[str, tuple[Page, Entry]]) -> tuple[dict[str, Entry], list[str]]:
+    """Render in workers (or here, for a few pages); the workers write the files themselves. A page of `restore`
+    is not rendered: its stored bytes are written (its signature is the recorded one, so they are its bytes)."""
     setup = setup_for(session, assembled, fps)
     target = Target(str(session.paths.out), writer.stage_dir)
     old = session.manifest.entries
     # the few expensive pages (sitemap, feed, role pages) first, so no worker is left with one at the end
-    ordered = sorted(todo, key=lambda page: page.kind not in HEAVY_KINDS)
-    items = [(page, old[page.output].digest if page.output in old else None) for page in ordered]
-    by_output = {p.output: p for p in todo}
-    if pool.wanted(len(todo)):
+    ordered = sorted(todo, key=lambda page: page.kind not in HEAVY_KINDS) + [page for page, _ in restore.values()]
+    items = [(page, old[page.output].digest if page.output in old else None,
+              restore[page.output][1].digest if page.output in restore else None) for page in ordered]
+    by_output = {p.output: p for p in ordered}
+    if pool.wanted(len(items)):
         # fresh workers get this job's pages through the initializer (with fork: inherited, not pickled)
         outcomes = (r for chunk in pool.imap(render_range, pool.ranges(len(items)), initializer=set_render_job,
                                              job=(setup, target, items)) for r in chunk)
@@ -80,14 +96,17 @@ def render(session, assembled: Assembled, todo: list[Page], fps: Fingerprints, p
     entries: dict[str, Entry] = {}
     written: list[str] = []
     for done, r in enumerate(outcomes, 1):
-        progress.update(done, len(todo), "rendering")
+        progress.update(done, len(items), "rendering")
         if r.temp is not None:
             writer.adopt(r.temp, r.output)
         if r.problem is not None:
             problems.append(r.problem)
             continue
-        entries[r.output] = Entry(fps.signature(by_output[r.output], r.templates, r.roles), r.digest, r.templates,
-                                  r.roles)
+        if r.output in restore:
+            entries[r.output] = restore[r.output][1]
+        else:
+            entries[r.output] = Entry(fps.signature(by_output[r.output], r.templates, r.roles), r.digest, r.templates,
+                                      r.roles)
         if r.changed:
             written.append(r.output)
     if problems:

@@ -15,7 +15,6 @@ module-level state.
 from __future__ import annotations
 
 import gc
-import hashlib
 import multiprocessing
 import os
 import sys
@@ -28,7 +27,7 @@ from .contexts import context
 from .errors import Problem
 from .model import Article, Body, Page, Role, Site
 from .render import Renderer, TemplateProblem
-from .store import Reader, Writer, article_key
+from .store import Reader, Writer, article_key, page_digest
 from .write import Target, made_dirs, place
 
 PARALLEL_MIN = 48  # below this many tasks, a pool costs more than it saves
@@ -59,6 +58,14 @@ _convert_job: tuple[dict[str, Role], str] | None = None
 _writers: dict[str, Writer] = {}
 
 
+def writer_for(store_path: str) -> Writer:
+    """This process's connection to the build's store (one per store, kept while the worker lives)."""
+    writer = _writers.get(store_path)
+    if writer is None:
+        writer = _writers[store_path] = Writer(Path(store_path))
+    return writer
+
+
 def set_convert_job(job: tuple[dict[str, Role], str] | None) -> None:
     """The pool initializer of a conversion (Pool(initializer=set_convert_job, initargs=(job,)))."""
     global _convert_job
@@ -70,9 +77,7 @@ def convert_chunk(tasks: list[tuple[str, str]]) -> list[tuple[str, Article | Non
     (assemble.article_problems): the parent then never unpickles, packs or checks a complete article."""
     assert _convert_job is not None, "start the pool with initializer=set_convert_job"
     roles, store_path = _convert_job
-    writer = _writers.get(store_path)
-    if writer is None:
-        writer = _writers[store_path] = Writer(Path(store_path))
+    writer = writer_for(store_path)
     out: list[tuple[str, Article | None, list[Problem]]] = []
     done = []
     checks = {}
@@ -98,9 +103,11 @@ class Setup:
     templates_dir: str
     assets: dict[str, str]
     store: str
+    keep_pages: bool = False  # put each rendered page into the store (a persistent cache: store.PageStore)
 
 
 _renderers: dict[str, Renderer] = {}
+_readers: dict[str, Reader] = {}  # the store reader of each renderer (stored pages are read through it)
 
 
 def forget_renderer(ident: str) -> None:
@@ -116,6 +123,8 @@ def renderer_for(setup: Setup) -> Renderer:
         renderer = Renderer(setup.site, setup.roles, setup.templates_dir, "templates", setup.assets, reader.body,
                             reader.article)
         _renderers[setup.ident] = renderer
+        _readers.clear()
+        _readers[setup.ident] = reader
     return renderer
 
 
@@ -130,34 +139,51 @@ class Rendered:
     problem: Problem | None = None
 
 
-def render_one(renderer: Renderer, page: Page, target: Target, previous: str | None) -> Rendered:
+def render_one(renderer: Renderer, page: Page, target: Target, previous: str | None, stored: str | None = None,
+               read_stored=None) -> tuple[Rendered, bytes]:
+    """The page rendered (or, with `stored`, the digest of its bytes in the store, read from there) and placed,
+    and its bytes (b"" when it could not be rendered or was read from the store)."""
     try:
-        data, deps = renderer.render(page, context)
-        templates, roles = deps.frozen()
-        # SHA-256 runs on the CPU's SHA instructions (x86 since Zen and Ice Lake, ARMv8): twice blake2b's speed
-        digest = hashlib.sha256(data).hexdigest()[:32]
+        data = None
+        if stored is not None:
+            try:
+                data, templates, roles = read_stored(stored), (), ()
+            except KeyError:  # damaged or gone since the parent looked: render it (its signature says same bytes)
+                stored = None
+        if data is None:
+            data, deps = renderer.render(page, context)
+            templates, roles = deps.frozen()
+        digest = page_digest(data)
         changed, temp = place(target, page.output, data, digest, previous)
     except TemplateProblem as exc:
-        return Rendered(page.output, "", (), (), False, None, exc.problem)
+        return Rendered(page.output, "", (), (), False, None, exc.problem), b""
     except Exception as exc:  # noqa: BLE001 - reported against the page's source, never a traceback
         source = page.article.path if page.article is not None else f"templates/{page.template}"
-        return Rendered(page.output, "", (), (), False, None, Problem(source, 1, internal_error(exc)))
-    return Rendered(page.output, digest, templates, roles, changed, temp)
+        return Rendered(page.output, "", (), (), False, None, Problem(source, 1, internal_error(exc))), b""
+    return Rendered(page.output, digest, templates, roles, changed, temp), b"" if stored is not None else data
 
 
-def render_chunk(task: tuple[Setup, Target, list[tuple[Page, str | None]]]) -> list[Rendered]:
+def render_chunk(task: tuple[Setup, Target, list[tuple[Page, str | None, str | None]]]) -> list[Rendered]:
     setup, target, items = task
     renderer = renderer_for(setup)
     made_dirs.clear()
-    return [render_one(renderer, page, target, previous) for page, previous in items]
+    results, pages = [], []
+    for page, previous, stored in items:
+        rendered, data = render_one(renderer, page, target, previous, stored, _readers[setup.ident].page)
+        results.append(rendered)
+        if data and setup.keep_pages:
+            pages.append((rendered.digest, data))
+    if pages:
+        writer_for(setup.store).put_pages(pages)  # one transaction a chunk
+    return results
 
 
 # The render job of the current build, set in each worker by the pool's initializer: a task is just a range of
 # indexes into its pages.
-_job: tuple[Setup, Target, list[tuple[Page, str | None]]] | None = None
+_job: tuple[Setup, Target, list[tuple[Page, str | None, str | None]]] | None = None
 
 
-def set_render_job(job: tuple[Setup, Target, list[tuple[Page, str | None]]] | None) -> None:
+def set_render_job(job: tuple[Setup, Target, list[tuple[Page, str | None, str | None]]] | None) -> None:
     """The pool initializer of a render (Pool(initializer=set_render_job, initargs=(job,)))."""
     global _job
     _job = job

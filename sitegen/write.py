@@ -149,6 +149,16 @@ class Staging:
         with open(target, "wb") as fh:
             fh.write(data)
 
+    def put(self, rel: str, data: bytes) -> bool:
+        """A page's bytes (from the store: its file was gone); True when they differ from the current output's."""
+        target = self._target(rel)
+        same = _same_bytes(str(self.out / rel), data)
+        if same:
+            _link_or_copy(self.out / rel, target)
+        else:
+            _write(str(target), data)
+        return not same
+
     def keep(self, rel: str) -> None:
         """The file is unchanged: take it from the current output (a hard link: no copy, same mtime)."""
         target = self._target(rel)
@@ -231,6 +241,13 @@ class InPlace:
 
     def keep(self, rel: str) -> None:
         pass
+
+    def put(self, rel: str, data: bytes) -> bool:
+        if _same_bytes(safe_join(str(self.out), rel), data):
+            return False
+        temp, _ = self._temp(rel)
+        _write(str(temp), data)
+        return True
 
     def copy(self, rel: str, source: Path) -> bool:
         if _same_file(Path(safe_join(str(self.out), rel)), source):

@@ -69,7 +69,36 @@ def test_warm_build_converts_nothing_and_matches_a_cold_build(corpus: Path, tmp_
     shutil.rmtree(site / "output")
     warm = build(site)
     assert (warm["converted"], warm["cached"]) == (0, ARTICLES)
-    assert warm["rendered"] == warm["pages"]  # empty output: every page renders, none converts
+    # empty output: no page renders again, each is written from the store (issue 18 point 2), the same bytes
+    assert warm["rendered"] == 0 and warm["changed"] == warm["pages"] + 1  # + the static file
+    assert snapshot(site / "output") == reference
+    no_cache = tmp_path / "no-cache"
+    assert run_cli("--site", site, "--out", no_cache, "--no-cache").returncode == 0
+    assert snapshot(no_cache) == reference
+
+
+def test_stored_pages_that_are_damaged_or_gone_render_again(corpus: Path, tmp_path: Path) -> None:
+    import shutil
+    import sqlite3
+
+    site = tmp_path / "site"
+    shutil.copytree(corpus, site)
+    build(site)
+    reference = snapshot(site / "output")
+    db = sqlite3.connect(site / ".sitegen-cache" / "store.sqlite")
+    digests = [d for (d,) in db.execute("SELECT digest FROM pages ORDER BY digest")]
+    assert len(digests) >= ARTICLES
+    with db:
+        db.execute("UPDATE pages SET body=? WHERE digest=?", (b"\x10\x00\x00\x00not lz4 at all", digests[0]))
+        db.execute("UPDATE pages SET body=? WHERE digest=?", (__import__("lz4.block").block.compress(b"other bytes"),
+                                                              digests[1]))
+        db.execute("DELETE FROM pages WHERE digest=?", (digests[2],))
+    db.close()
+    shutil.rmtree(site / "output")
+    result = run_cli("--site", site)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert 1 <= summary(result.stdout)["rendered"] <= 12  # the deleted page renders; damaged ones too
     assert snapshot(site / "output") == reference
 
 
