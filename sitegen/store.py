@@ -9,8 +9,10 @@
   articles from that alone. `Writer` and `Reader` are the worker processes' connections to it.
 - `ValidData`: data files found valid (yamlutil.validity_key), so they are not validated again.
 - `RelatedMemo`: the last related reading worked out (assemble.related_key).
+- `PageStore`: rendered pages by the digest of their bytes (filled by the render workers), so a build into an empty
+  output writes the pages whose signature is unchanged instead of rendering them; `Reader.page` checks each one.
 
-`Cache` opens the file and holds the three; with --no-cache it is a temporary file, deleted at close.
+`Cache` opens the file and holds the four; with --no-cache it is a temporary file, deleted at close.
 """
 
 from __future__ import annotations
@@ -51,15 +53,28 @@ def _pack(value) -> bytes:
 MAX_RATIO = 255  # LZ4 cannot expand more than this: a size header above it is damage, not data to allocate for
 
 
-def _unpack(blob: bytes):
-    """A stored value; a damaged one raises ValueError (lz4's LZ4BlockError is turned into one)."""
+def _decompress(blob: bytes) -> bytes:
+    """An LZ4 block of ours; a damaged one raises ValueError (lz4's LZ4BlockError is turned into one)."""
     if len(blob) < 4 or int.from_bytes(blob[:4], "little") > MAX_RATIO * len(blob):
         raise ValueError("not an LZ4 block of ours")
     try:
-        data = lz4.block.decompress(blob)
+        return lz4.block.decompress(blob)
     except lz4.block.LZ4BlockError as exc:
         raise ValueError(str(exc)) from None
-    return orjson.loads(data)  # malformed JSON raises orjson.JSONDecodeError, a ValueError
+
+
+def _unpack(blob: bytes):
+    """A stored value; a damaged one raises ValueError."""
+    return orjson.loads(_decompress(blob))  # malformed JSON raises orjson.JSONDecodeError, a ValueError
+
+
+def _delete_all_but(db: sqlite3.Connection, table: str, column: str, keep: set[str]) -> None:
+    """Delete the rows of `table` whose `column` is not in `keep` (one transaction)."""
+    stale = [(k,) for (k,) in db.execute(f"SELECT {column} FROM {table}") if k not in keep]
+    if stale:
+        with db:
+            db.execute("BEGIN")
+            db.executemany(f"DELETE FROM {table} WHERE {column}=?", stale)
 
 
 class Cache:
@@ -176,11 +191,7 @@ class ArticleStore:
 
     def prune(self, keep: set[str]) -> None:
         """Forget articles no longer in the site (edited or deleted)."""
-        stale = [k for (k,) in self.db.execute("SELECT key FROM articles") if k not in keep]
-        if stale:
-            with self.db:
-                self.db.execute("BEGIN")
-                self.db.executemany("DELETE FROM articles WHERE key=?", [(k,) for k in stale])
+        _delete_all_but(self.db, "articles", "key", keep)
 
 
 class ValidData:
@@ -202,11 +213,7 @@ class ValidData:
 
     def prune(self) -> None:
         """Forget data this session did not read (it changed, or the file is gone)."""
-        unused = [k for (k,) in self.db.execute("SELECT key FROM valid") if k not in self.used]
-        if unused:
-            with self.db:
-                self.db.execute("BEGIN")
-                self.db.executemany("DELETE FROM valid WHERE key=?", [(k,) for k in unused])
+        _delete_all_but(self.db, "valid", "key", self.used)
 
 
 class PageStore:
@@ -225,41 +232,15 @@ class PageStore:
             found.update(d for (d,) in self.db.execute(f"SELECT digest FROM pages WHERE digest IN ({marks})", chunk))
         return found
 
-    def get_many(self, digests: list[str]) -> dict[str, bytes]:
-        """The stored pages among `digests`; one whose bytes do not give its digest (damage) is left out."""
-        found: dict[str, bytes] = {}
-        for chunk, marks in _chunks(digests):
-            for digest, blob in self.db.execute(f"SELECT digest, body FROM pages WHERE digest IN ({marks})", chunk):
-                try:
-                    data = _decompress(blob)
-                except ValueError:
-                    continue
-                if page_digest(data) == digest:
-                    found[digest] = data
-        return found
-
     def prune(self, keep: set[str]) -> None:
         """Forget pages no output folder's record names any more."""
-        stale = [d for (d,) in self.db.execute("SELECT digest FROM pages") if d not in keep]
-        if stale:
-            with self.db:
-                self.db.execute("BEGIN")
-                self.db.executemany("DELETE FROM pages WHERE digest=?", [(d,) for d in stale])
+        _delete_all_but(self.db, "pages", "digest", keep)
 
 
 def page_digest(data: bytes) -> str:
     """The digest of a page's bytes that the manifest records (SHA-256: the CPU's SHA instructions make it twice
     blake2b's speed here)."""
     return hashlib.sha256(data).hexdigest()[:32]
-
-
-def _decompress(blob: bytes) -> bytes:
-    if len(blob) < 4 or int.from_bytes(blob[:4], "little") > MAX_RATIO * len(blob):
-        raise ValueError("not an LZ4 block of ours")
-    try:
-        return lz4.block.decompress(blob)
-    except lz4.block.LZ4BlockError as exc:
-        raise ValueError(str(exc)) from None
 
 
 class RelatedMemo:
