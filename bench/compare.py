@@ -25,13 +25,12 @@ import json
 import os
 import queue
 import re
-import resource
 import statistics
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -272,9 +271,6 @@ def stop_server(proc: subprocess.Popen) -> None:
 def preview_ours(ctx: Context) -> Measurement:
     """`build.py serve` on 127.0.0.1: the time from writing the article to the reload message on the reload
     WebSocket (what a browser waits for), and the server's own "rebuilt in N ms" for the same edits."""
-    from tornado.httpclient import HTTPRequest
-    from tornado.websocket import websocket_connect
-
     rel = run.middle_article(ctx.site)
     port = run.free_port()
     argv = [ctx.python, str(ctx.cli.build_py), "serve", "--site", str(ctx.site), "--port", str(port)]
@@ -284,12 +280,7 @@ def preview_ours(ctx: Context) -> Measurement:
         wait_for_line(proc, lines, lambda line: line.startswith("serving "), ctx.timeout or 600, "build.py serve")
 
         async def edits() -> None:
-            origin = f"http://127.0.0.1:{port}"
-            ws = await websocket_connect(HTTPRequest(f"ws://127.0.0.1:{port}/livereload", headers={"Origin": origin}))
-            await ws.write_message(json.dumps({"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}))
-            await ws.read_message()
-            await ws.write_message(json.dumps({"command": "info", "url": origin + "/", "plugins": {}}))
-            await asyncio.sleep(0.5)
+            ws = await run.reload_socket(port)
             for i in range(PREVIEW_EDITS + 1):
                 started = time.perf_counter()
                 ctx.edit(rel, lambda b: preview_edit(b, i))

@@ -486,14 +486,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def preview_latency(ctx: Context, rel: str, change: Callable[[bytes, int], bytes]) -> Measurement:
-    """Start `build.py serve` on 127.0.0.1, connect to its reload WebSocket like a browser, then time each edit
-    from the moment the file is written to the moment the reload message arrives."""
+async def reload_socket(port: int):
+    """A connection to `build.py serve`'s reload WebSocket on 127.0.0.1, registered as a page of the preview (the
+    livereload handshake: hello, then info), as a browser's would be."""
     import asyncio
     import json as _json
 
     from tornado.httpclient import HTTPRequest
     from tornado.websocket import websocket_connect
+
+    origin = f"http://127.0.0.1:{port}"
+    ws = await websocket_connect(HTTPRequest(f"ws://127.0.0.1:{port}/livereload", headers={"Origin": origin}))
+    await ws.write_message(_json.dumps({"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}))
+    await ws.read_message()
+    await ws.write_message(_json.dumps({"command": "info", "url": origin + "/", "plugins": {}}))
+    await asyncio.sleep(0.5)
+    return ws
+
+
+def preview_latency(ctx: Context, rel: str, change: Callable[[bytes, int], bytes]) -> Measurement:
+    """Start `build.py serve` on 127.0.0.1, connect to its reload WebSocket like a browser, then time each edit
+    from the moment the file is written to the moment the reload message arrives."""
+    import asyncio
 
     port = free_port()
     argv = [ctx.python, str(ctx.cli.build_py), "serve", "--site", str(ctx.site), "--port", str(port)]
@@ -512,12 +526,7 @@ def preview_latency(ctx: Context, rel: str, change: Callable[[bytes, int], bytes
         threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # keep the pipe drained
 
         async def run() -> None:
-            origin = f"http://127.0.0.1:{port}"
-            ws = await websocket_connect(HTTPRequest(f"ws://127.0.0.1:{port}/livereload", headers={"Origin": origin}))
-            await ws.write_message(_json.dumps({"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}))
-            await ws.read_message()
-            await ws.write_message(_json.dumps({"command": "info", "url": origin + "/", "plugins": {}}))
-            await asyncio.sleep(0.5)
+            ws = await reload_socket(port)
             for i in range(PREVIEW_EDITS + 1):  # the first edit warms the preview up and is not counted
                 started = time.perf_counter()
                 ctx.edit(rel, lambda b: change(b, i))
