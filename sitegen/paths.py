@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,13 +37,6 @@ class SitePaths:
     @property
     def cache(self) -> Path:
         return self.root / CACHE_DIR
-
-    def rel(self, path: Path | str) -> str:
-        """'content/x.md' for a path under the root (string slicing: the load step asks once per source file)."""
-        name, root = os.fspath(path), os.path.join(self.root, "")
-        if not name.startswith(root):
-            raise ValueError(f"{name} is not under {self.root}")
-        return name[len(root):].replace(os.sep, "/")
 
 
 def asset_problems(assets: dict[str, tuple[str, Path]]) -> list[Problem]:

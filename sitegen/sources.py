@@ -73,14 +73,6 @@ def walk(root: Path, folder: str, suffix: str | None = None) -> tuple[list[str],
     return found, problems
 
 
-def outside_links(root: Path) -> list[Problem]:
-    """Every link under the four source folders that leads outside the site."""
-    problems: list[Problem] = []
-    for folder in SOURCE_FOLDERS:
-        problems.extend(walk(root, folder)[1])
-    return problems
-
-
 def discover(directory: Path, suffix: str | None = None) -> list[Path]:
     """Source files under a folder of the site (walk() without its problems: the build refuses links out of the
     site before it reads anything)."""
