@@ -417,11 +417,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeat must be at least 1")
     chosen = COMPARISONS
     if args.only:
-        wanted = [x.strip() for x in args.only.split(",") if x.strip()]
-        unknown = [w for w in wanted if w not in {c.name for c in COMPARISONS}]
-        if unknown:
-            parser.error(f"--only: unknown comparison(s) {', '.join(unknown)} (known: {', '.join(c.name for c in COMPARISONS)})")
-        chosen = [c for c in COMPARISONS if c.name in wanted]
+        chosen = run.pick(args.only, COMPARISONS, "comparison", parser)
     peer_names = [p.strip() for p in args.peers.split(",") if p.strip()]
     if unknown := [p for p in peer_names if p not in PEER_CLASSES]:
         parser.error(f"--peers: unknown {', '.join(unknown)} (known: {', '.join(PEER_CLASSES)})")

@@ -504,6 +504,15 @@ async def reload_socket(port: int):
     return ws
 
 
+def pick(only: str, items: list, kind: str, parser: argparse.ArgumentParser) -> list:
+    """The items named in a comma-separated --only, in their own order; an unknown name is a usage error."""
+    wanted = [x.strip() for x in only.split(",") if x.strip()]
+    unknown = [w for w in wanted if w not in {item.name for item in items}]
+    if unknown:
+        parser.error(f"--only: unknown {kind}(s) {', '.join(unknown)} (known: {', '.join(i.name for i in items)})")
+    return [item for item in items if item.name in wanted]
+
+
 def preview_latency(ctx: Context, rel: str, change: Callable[[bytes, int], bytes]) -> Measurement:
     """Start `build.py serve` on 127.0.0.1, connect to its reload WebSocket like a browser, then time each edit
     from the moment the file is written to the moment the reload message arrives."""
@@ -744,11 +753,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     if args.only:
-        wanted = [x.strip() for x in args.only.split(",") if x.strip()]
-        unknown = [w for w in wanted if w not in {s.name for s in SCENARIOS}]
-        if unknown:
-            parser.error(f"--only: unknown scenario(s) {', '.join(unknown)} (known: {', '.join(s.name for s in SCENARIOS)})")
-        chosen = [s for s in SCENARIOS if s.name in wanted]
+        chosen = pick(args.only, SCENARIOS, "scenario", parser)
     else:
         chosen = [s for s in SCENARIOS if s.default]
 
