@@ -4,8 +4,8 @@
     python bench/generate.py --n 4000 --out bench/sites/n4000 [--seed 1]
 
 Writes OUT/content/*.md (N articles of about 800 words, front matter with the real article's fields), a generated
-OUT/data/roles.yaml (30 roles, valid against sitegen/schemas/roles.schema.json), and copies data/site.yaml,
-templates/ and static/ from the repository so the benchmark measures the real theme.
+OUT/data/roles.yaml (30 roles, valid against schemas/roles.schema.json), and copies data/site.yaml,
+schemas/, templates/ and static/ from the repository so the benchmark measures the real theme.
 
 Everything random comes from one random.Random(seed): the same arguments give the same bytes. Articles are streamed
 to disk one at a time (only a small metadata tuple per article is kept), so 100,000 articles work.
@@ -25,8 +25,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 STAMP = ".bench-site.json"  # written last: a site without it is incomplete and gets regenerated
-GENERATOR_VERSION = 1  # bump when the generated content's shape changes on purpose
-THEME_SOURCES = ("templates", "static", "data/site.yaml")
+GENERATOR_VERSION = 2  # bump when the generated content's shape changes on purpose
+THEME_SOURCES = ("templates", "static", "schemas", "data/site.yaml")
 
 # --------------------------------------------------------------------------------------------------------------
 # Pools
@@ -274,27 +274,27 @@ def make_roles(rng: random.Random) -> list[dict]:
 
 
 def roles_yaml(roles: list[dict]) -> str:
-    out = ["# yaml-language-server: $schema=../sitegen/schemas/roles.schema.json", "roles:"]
+    out = ["# yaml-language-server: $schema=../schemas/roles.schema.json"]
     for r in roles:
         out += [
-            f"  {r['id']}:",
-            f"    title: {q(r['title'])}",
-            f"    summary: {q(r['summary'])}",
-            "    salary:",
-            f"      median_base: {r['median_base']}",
-            "      currency: USD",
-            f"    job_postings: {r['job_postings']}",
-            f"    as_of: {r['as_of']}",
-            "    source: Generated benchmark data",
-            "    responsibilities:",
+            f"{r['id']}:",
+            f"  title: {q(r['title'])}",
+            f"  summary: {q(r['summary'])}",
+            "  salary:",
+            f"    median_base: {r['median_base']}",
+            "    currency: USD",
+            f"  job_postings: {r['job_postings']}",
+            f"  as_of: {r['as_of']}",
+            "  source: Generated benchmark data",
+            "  responsibilities:",
         ]
         for name, detail in r["responsibilities"]:
-            out += [f"      - name: {q(name)}", f"        detail: {q(detail)}"]
-        out.append("    skills:")
+            out += [f"    - name: {q(name)}", f"      detail: {q(detail)}"]
+        out.append("  skills:")
         for name, detail in r["skills"]:
-            out += [f"      - name: {q(name)}", f"        detail: {q(detail)}"]
-        out.append(f"    frameworks: [{', '.join(q(x) for x in r['frameworks'])}]")
-        out.append(f"    tools: [{', '.join(q(x) for x in r['tools'])}]")
+            out += [f"    - name: {q(name)}", f"      detail: {q(detail)}"]
+        out.append(f"  frameworks: [{', '.join(q(x) for x in r['frameworks'])}]")
+        out.append(f"  tools: [{', '.join(q(x) for x in r['tools'])}]")
     return "\n".join(out) + "\n"
 
 
@@ -489,8 +489,8 @@ def is_current(out: Path, n: int, seed: int) -> bool:
 
 
 def sync_theme(out: Path, repo: Path = REPO) -> None:
-    """Copy templates/, static/ and data/site.yaml from the repository, replacing the site's copies."""
-    for name in ("templates", "static"):
+    """Copy templates/, static/, schemas/ and data/site.yaml from the repository, replacing the site's copies."""
+    for name in ("templates", "static", "schemas"):
         if (out / name).exists():
             shutil.rmtree(out / name)
         if (repo / name).is_dir():

@@ -1,4 +1,4 @@
-"""Join articles to roles and to each other: cross-references, visibility, order, related reading. Pure."""
+"""Join articles to data and to each other: cross-references, visibility, order, related reading. Pure."""
 
 from __future__ import annotations
 
@@ -10,32 +10,20 @@ from typing import Protocol
 
 import orjson
 
-from .content import slim
+from .components import Components
+from .content import kind_of, slim
+from .data import DataSet
 from .errors import Problem
-from .markdown_ext import BLOCK_COMPONENTS
-from .model import Article, Component, Role, Site, shown
+from .model import Article, Site, shown
 from .options import Options
-
-ROLE_FIELDS = ("title", "summary", "source", "as_of", "job_postings", "median_base", "currency")
-# component name -> (min args, max args or None, what the arguments are)
-ARITY = {
-    "salary": (1, 1, '("role-id")'),
-    "postings": (1, 1, '("role-id")'),
-    "salary_gap": (2, 2, '("higher-role-id", "lower-role-id")'),
-    "role": (2, 2, '("role-id", "field")'),
-    "responsibilities": (1, 1, '("role-id")'),
-    "skills": (1, 1, '("role-id")'),
-    "salary_table": (0, None, '("role-id", ...) or ()'),
-    "quick_answer": (0, 0, "()"),
-    "cta": (0, 0, "()"),
-}
-
+from .schemas import Schemas
 
 @dataclass(frozen=True)
 class Assembled:
     site: Site
-    roles: dict[str, Role]
-    articles: tuple[Article, ...]  # visible, newest first
+    data: DataSet
+    articles: tuple[Article, ...]  # visible blog articles, newest first
+    pages: tuple[Article, ...]  # visible standalone pages (content/pages/), by path
     related: dict[str, tuple[Article, ...]]  # slug -> related articles
     neighbours: dict[str, tuple[Article | None, Article | None]]  # slug -> (newer, older)
 
@@ -46,44 +34,65 @@ def alias_url(alias: str) -> str:
     return path if "." in path.rsplit("/", 1)[-1] else path + "/"
 
 
-def _unknown_role(role_id: str, roles: dict[str, Role]) -> str:
-    return f"unknown role '{role_id}' (data/roles.yaml has: {', '.join(roles)})"
+class Rules:
+    """What an article's own checks read besides the article: the data its x-data-ref fields name (their keys),
+    the components (their signatures) and the layouts. `ident` is equal while every check would say the same, so
+    checks found once are kept in the store under it."""
+
+    def __init__(self, schemas: Schemas, data: DataSet, components: Components, layouts: frozenset[str]):
+        self.fields = {kind: schemas.get(kind).refs() for kind in ("article", "page")}
+        targets = sorted({t for refs in self.fields.values() for t in refs.values()})
+        self.keys = {t: data.keys(t) for t in targets}
+        self.files = {t: data.get(t).rel for t in targets if data.get(t) is not None}
+        self.components = components
+        self.layouts = layouts
+        self.ident = hashlib.blake2b(orjson.dumps([sorted(self.fields.items()), sorted(self.keys.items()),
+                                                   components.ident, sorted(layouts)]), digest_size=16).hexdigest()
+
+    def ref_problems(self, article: Article) -> list[Problem]:
+        problems = []
+        for field, target in self.fields[kind_of(article.path)].items():
+            value = article.fields.get(field)
+            values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+            keys = self.keys.get(target)
+            for index, key in enumerate(values):
+                line = article.lines.get((field, index), article.line_of(field)) if not isinstance(value, str) \
+                    else article.line_of(field)
+                if keys is None:
+                    problems.append(Problem(article.path, line, f"{field}: there is no data.{target} for '{key}' "
+                                                                f"to name (the schema's x-data-ref says data.{target})"))
+                elif str(key) not in keys:
+                    problems.append(Problem(article.path, line, f"{field}: unknown key '{key}' of data.{target} "
+                                                                f"({self.files[target]} has: {', '.join(keys)})"))
+        return problems
+
+    def layout_problem(self, article: Article) -> Problem | None:
+        layout = article.layout or ("page" if article.section == "pages" else "article")
+        if layout in self.layouts:
+            return None
+        line = article.line_of("layout") if article.layout else 1
+        said = f"layout '{layout}'" if article.layout else f"the default layout '{layout}' (no layout: given)"
+        return Problem(article.path, line, f"{said} is not a template: there is no templates/{layout}.html "
+                                           f"(layouts: {', '.join(sorted(self.layouts)) or 'none'})")
 
 
-def check_component(c: Component, article: Article, roles: dict[str, Role]) -> list[str]:
-    low, high, shape = ARITY[c.name]
-    if len(c.args) < low or (high is not None and len(c.args) > high):
-        return [f"component {c.name}() takes {shape}, got {len(c.args)} argument{'s' if len(c.args) != 1 else ''}"]
-    role_args = c.args[:1] if c.name == "role" else c.args
-    if c.name == "salary_table" and not c.args and not article.roles:
-        return ["salary_table() without role ids needs 'roles:' in the front matter"]
-    if c.name == "quick_answer" and ("quick_answer",) not in article.lines:
-        return ["quick_answer() needs a 'quick_answer:' field in the front matter"]
-    if c.name in BLOCK_COMPONENTS and not c.block:
-        return [f"component {c.name}() is a block: put it on a line of its own, with a blank line before and after"]
-    messages = [f"component {c.name}(): {_unknown_role(r, roles)}" for r in role_args if r not in roles]
-    if c.name == "role" and c.args[1] not in ROLE_FIELDS:
-        messages.append(f"component role(): unknown field '{c.args[1]}' (fields: {', '.join(ROLE_FIELDS)})")
-    return messages
-
-
-def article_problems(article: Article, roles: dict[str, Role]) -> list[Problem]:
-    """What one article gets wrong on its own: unknown role ids, component calls that do not fit."""
-    problems = []
-    for index, role_id in enumerate(article.roles):
-        if role_id not in roles:
-            problems.append(Problem(article.path, article.lines.get(("roles", index), article.line_of("roles")),
-                                    f"roles: {_unknown_role(role_id, roles)}"))
+def article_problems(article: Article, rules: Rules) -> list[Problem]:
+    """What one article gets wrong on its own: unknown data keys, component calls that do not fit, a layout
+    that is not there."""
+    problems = rules.ref_problems(article)
+    layout = rules.layout_problem(article)
+    if layout is not None:
+        problems.append(layout)
     for component in article.converted.components:
-        for message in check_component(component, article, roles):
+        for message in rules.components.call_problems(component):
             problems.append(Problem(article.path, component.line, message))
     return problems
 
 
-def checked_slim(article: Article, roles: dict[str, Role]) -> tuple[Article, list[Problem]]:
+def checked_slim(article: Article, rules: Rules) -> tuple[Article, list[Problem]]:
     """A complete article's own problems, found before it is slimmed (content.slim drops what they are read from),
     and the slim copy to keep. assemble() trusts slim articles to have been checked here."""
-    return slim(article), article_problems(article, roles)
+    return slim(article), article_problems(article, rules)
 
 
 class RelatedMemo(Protocol):
@@ -94,23 +103,24 @@ class RelatedMemo(Protocol):
     def remember_related(self, key: str, value: list) -> None: ...
 
 
-def assemble(site: Site, roles: dict[str, Role], articles: list[Article], options: Options,
+def assemble(site: Site, data: DataSet, rules: Rules, everything: list[Article], options: Options,
              checked: dict[str, list[Problem]] | None = None,
              memo: RelatedMemo | None = None) -> tuple[Assembled | None, list[Problem]]:
     """`checked`: article_problems() of the slim articles (content.slim), found before they were slimmed. `memo`:
     related reading for the same articles is taken from there instead of worked out again."""
     problems: list[Problem] = []
     seen: dict[str, Article] = {}
+    articles = [a for a in everything if a.section == "blog"]
     all_slugs = {a.slug for a in articles}
-    addresses = {f"blog/{a.slug}/": a for a in articles}
-    for article in sorted(articles, key=lambda a: a.path):
-        if article.slug in seen:
+    addresses = {a.url: a for a in everything}
+    for article in sorted(everything, key=lambda a: a.path):
+        if article.section == "blog" and article.slug in seen:
             problems.append(Problem(article.path, article.line_of("slug") if article.lines.get(("slug",)) else 1,
                                     f"slug '{article.slug}' is already used by {seen[article.slug].path}"))
-        else:
+        elif article.section == "blog":
             seen[article.slug] = article
         if article.complete:
-            problems.extend(article_problems(article, roles))
+            problems.extend(article_problems(article, rules))
         elif checked:
             problems.extend(checked.get(article.path, ()))
         for index, alias in enumerate(article.aliases):
@@ -128,9 +138,10 @@ def assemble(site: Site, roles: dict[str, Role], articles: list[Article], option
         return None, problems
 
     def visible(a: Article) -> bool:
-        return (options.drafts or not a.draft) and (options.future or a.date <= options.today)
+        return (options.drafts or not a.draft) and (options.future or a.date is None or a.date <= options.today)
 
     listed = sorted((a for a in articles if visible(a)), key=lambda a: (a.date, a.slug), reverse=True)
+    pages = tuple(sorted((a for a in everything if a.section == "pages" and visible(a)), key=lambda a: a.path))
     by_slug = {a.slug: a for a in listed}
     related = (_related_memo(listed, by_slug, memo, site.words_per_minute) if memo is not None
                else _related_all(listed, by_slug))
@@ -138,10 +149,10 @@ def assemble(site: Site, roles: dict[str, Role], articles: list[Article], option
         a.slug: (listed[i - 1] if i > 0 else None, listed[i + 1] if i + 1 < len(listed) else None)
         for i, a in enumerate(listed)
     }
-    return Assembled(site, roles, tuple(listed), related, neighbours), []
+    return Assembled(site, data, tuple(listed), pages, related, neighbours), []
 
 
-NEARBY = 10  # per shared role or tag, the candidates nearest in date on each side
+NEARBY = 10  # per shared data record or tag, the candidates nearest in date on each side
 
 
 def related_key(articles: list[Article], words_per_minute: int, limit: int = 3) -> str:
@@ -170,15 +181,16 @@ def _related_memo(visible: list[Article], by_slug: dict[str, Article], memo: Rel
 
 
 def _related_all(shown: list[Article], by_slug: dict[str, Article], limit: int = 3) -> dict[str, tuple[Article, ...]]:
-    """Related reading for every article: its `related:` list when given, else the articles sharing the most roles
-    (2 points each) and tags (1 point each), newest first on ties, then by slug. Candidates are, for each role and
+    """Related reading for every article: its `related:` list when given, else the articles naming the most of the
+    same data records in x-data-ref fields (2 points each: the same roles, say) and sharing the most tags (1 point
+    each), newest first on ties, then by slug. Candidates are, for each record and
     tag the article has, the NEARBY articles either side of it in date order: exact for small sites, linear time for
     large ones."""
-    groups: dict[tuple[str, str], list[str]] = {}  # role or tag -> slugs, newest first
+    groups: dict[tuple[str, str], list[str]] = {}  # data record or tag -> slugs, newest first
     position: dict[str, dict[tuple[str, str], int]] = {}  # slug -> its index in each of its groups
     for article in shown:  # newest first
         at = position[article.slug] = {}
-        for key in [("role", r) for r in article.roles] + [("tag", t) for t in article.tags]:
+        for key in [("ref", r) for r in article.refs] + [("tag", t) for t in article.tags]:
             members = groups.setdefault(key, [])
             at[key] = len(members)
             members.append(article.slug)
@@ -194,7 +206,7 @@ def _related_all(shown: list[Article], by_slug: dict[str, Article], limit: int =
             continue
         scores: Counter[str] = Counter()
         at = position[slug]
-        for key, points in [(("role", r), 2) for r in set(article.roles)] + [(("tag", t), 1) for t in set(article.tags)]:
+        for key, points in [(("ref", r), 2) for r in set(article.refs)] + [(("tag", t), 1) for t in set(article.tags)]:
             i = at[key]
             nearby = groups[key][max(0, i - NEARBY) : i + NEARBY + 1]
             for _ in range(points):

@@ -5,7 +5,7 @@ It is the build itself (pipeline.Session.build) with an inspection, SiteCheck, i
 the article store in a temporary file and no build record; each planned page is rendered in the build's workers,
 analysed, and only its findings and ids (for #anchors) are kept, so memory stays bounded. Page analysis is in checks_html.py, the
 Markdown source scans in checks_source.py; this module adds the site-wide findings (titles and descriptions,
-unused roles, stale figures) and prints the report.
+unused records of collections, stale records) and prints the report.
 """
 
 from __future__ import annotations
@@ -24,13 +24,14 @@ from .assemble import alias_url
 from .options import Options
 from .checks_html import ERROR, WARNING, PageReport, Shared
 from .errors import BuildError, Problem
-from .model import Article, Page, Role
+from .model import Article, Page, data_key
+from .checks_source import DataNumbers
+from .data import records
 from .pages import article_url
 from .pipeline import Session
 from .workers import Pool, Setup, forget_renderer, renderer_for
 
 DEFAULTS = {"stale_after_days": 365, "title_length": (15, 60), "description_length": (50, 160)}
-ROLE_COMPONENTS = ("salary", "postings", "salary_gap", "responsibilities", "skills", "salary_table")
 
 
 @dataclass(frozen=True, order=True)
@@ -158,26 +159,33 @@ def article_findings(found: Findings, articles: tuple[Article, ...], config: dic
                 seen[key] = article.path
 
 
-def role_findings(found: Findings, roles: dict[str, Role], every_article: list[Article], today: dt.date,
-                  stale_after_days: int) -> None:
-    """Roles no article uses (drafts and scheduled articles count), and figures older than the configured age."""
-    used: set[str] = set()
+def collection_findings(found: Findings, assembled, every_article: list[Article], today: dt.date,
+                        stale_after_days: int) -> None:
+    """Records of a collection that no article names (drafts and scheduled articles count: in an x-data-ref field
+    or as a component's argument), and records whose `lastmod` date is older than the configured age."""
+    named: set[str] = set()
     for article in every_article:
-        used.update(article.roles)
-        for c in article.converted.components:
-            if c.name in ROLE_COMPONENTS:
-                used.update(c.args)
-            elif c.name == "role" and c.args:
-                used.add(c.args[0])
-    for role in roles.values():
-        if role.id not in used:
-            found.add("data/roles.yaml", role.line, WARNING,
-                      f"role '{role.id}' is not used by any article (no roles: list or component names it)")
-        age = (today - role.as_of).days
-        if age > stale_after_days:
-            found.add("data/roles.yaml", role.line, WARNING,
-                      f"role '{role.id}': figures as of {role.as_of.isoformat()} are {age} days old "
-                      f"(more than {stale_after_days}); update salary, job_postings and as_of")
+        named.update(article.refs)
+        named.update(str(a) for c in article.converted.components for a in c.args)
+    data = assembled.data
+    for collection, spec in (assembled.site.get("collections") or {}).items():
+        found_file = data.get(spec["data"])
+        if found_file is None:
+            continue
+        for key, record in records(found_file.value).items():
+            rel, line = data.record_line(spec["data"], key)
+            if data_key(spec["data"], key) not in named and key not in named:
+                found.add(rel, line, WARNING, f"{collection} '{key}' is not used by any article (no x-data-ref field "
+                                              "or component call names it)")
+            when = record.get(spec["lastmod"]) if spec.get("lastmod") and isinstance(record, dict) else None
+            try:
+                age = (today - dt.date.fromisoformat(str(when))).days if when else 0
+            except ValueError:
+                continue
+            if age > stale_after_days:
+                found.add(rel, line, WARNING, f"{collection} '{key}': {spec['lastmod']} {when} is {age} days old "
+                                              f"(more than {stale_after_days}); update the record's figures and "
+                                              f"{spec['lastmod']}")
 
 
 # -- rendering and analysing every page ----------------------------------------------------------------------------
@@ -215,9 +223,9 @@ class SiteCheck:
         for f in found_settings:
             found.add(f.path, f.line, f.level, f.message)
         article_findings(found, assembled.articles, config)
-        role_findings(found, assembled.roles, every_article, session.options.today, config["stale_after_days"])
+        collection_findings(found, assembled, every_article, session.options.today, config["stale_after_days"])
         setup = Setup(ident=f"check-{id(session)}-{time.perf_counter_ns()}", site=assembled.site,
-                      roles=assembled.roles, templates_dir=str(session.paths.templates), assets=assets,
+                      data=assembled.data, templates_dir=str(session.paths.templates), assets=assets,
                       store=str(session.store.path))
         try:
             if pool.wanted(len(pages)):
@@ -247,12 +255,13 @@ def _shared(session, assembled, pages: list[Page], assets: dict[str, str], every
         if article.path in listed:
             continue
         why = (("a draft", f"{article.path} has draft: true") if article.draft
-               else ("an unpublished article", f"{article.path} is dated {article.date.isoformat()}"))
+               else ("an unpublished article", f"{article.path} is dated {article.date}"))
         for address in [article_url(article), article_url(article) + "index.html"] + [alias_url(x) for x in article.aliases]:
             hidden.setdefault(address, why)
     site = assembled.site
+    fields = {kind: session.schemas.get(kind).markdown_fields() for kind in ("article", "page")}
     return Shared(session.paths.root, site.base_url, site.base_path, urls, index, hidden, aliases, links,
-                  assembled.roles, str(session.paths.templates))
+                  DataNumbers.of(assembled.data), fields, str(session.paths.templates))
 
 
 def _collect(found: Findings, reports) -> None:

@@ -23,11 +23,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 from jinja2 import TemplateNotFound
 from markupsafe import Markup
 
-from .checks_source import Source, figure_findings, scan_structure
-from .content import ArticleError
+from .checks_source import DataNumbers, Source, figure_findings, scan_structure
+from .content import ArticleError, kind_of
 from .contexts import context
 from .errors import Problem
-from .model import Page, Role
+from .model import Page
 from .render import Renderer, TemplateProblem
 
 BODY, END_BODY, COMPONENT, END_COMPONENT = "sgcheck:body", "/sgcheck:body", "sgcheck:c:", "/sgcheck:c"
@@ -54,7 +54,8 @@ class Shared:
     hidden: dict[str, tuple[str, str]]  # address of an article left out -> ("a draft", "content/x.md has draft: true")
     aliases: dict[str, str]  # old address from aliases: -> the article's url
     data_links: dict[str, tuple[str, int]]  # a text value of data/site.yaml (a URL) -> (path, line)
-    roles: dict[str, Role]
+    numbers: DataNumbers
+    markdown_fields: dict[str, tuple[str, ...]]  # 'article'/'page' -> its Markdown fields (schemas: x-markdown)
     templates_dir: str
 
 
@@ -253,8 +254,10 @@ class _Page:
             return (*self.in_templates(*needles), self.page.url)
         if region == MARKDOWN:
             return self.source.path, md_line(self.source.body_line), None
-        line, name = region
-        return self.source.path, (md_line(line) if name == "quick_answer" else line), None
+        line, _name = region  # a component's output: at the calling line, or where a Markdown field of it says
+        if value is not None and self.source.in_fields(value):
+            return self.source.path, md_line(line), None
+        return self.source.path, line, None
 
     def add(self, where: tuple[str, int, str], level: str, message: str) -> None:
         self.report.found.append((where[0], where[1], level, message, where[2]))
@@ -304,11 +307,11 @@ class _Page:
     def images(self, parser: PageParser) -> None:
         source = self.source
         for src, alt, region in parser.images:
-            strict = region == MARKDOWN or (region[0] > 0 and region[1] == "quick_answer")
+            strict = region == MARKDOWN or (region[0] > 0 and source is not None and source.in_fields(src))
             if alt is not None and (alt.strip() or not strict):
                 continue  # alt="" marks a decorative image in a template; in Markdown it is a forgotten description
             md_line = (lambda fallback, s=src: source.line_of_image(s, fallback)) if source else None
-            self.add(self.place(region, None, md_line, f'"{src}"', "<img"), ERROR, f"image without alt text: {src}")
+            self.add(self.place(region, src, md_line, f'"{src}"', "<img"), ERROR, f"image without alt text: {src}")
 
     # -- headings
     def headings(self, parser: PageParser) -> None:
@@ -343,9 +346,10 @@ def analyse(shared: Shared, renderer: Renderer, page: Page) -> PageReport:
     except TemplateProblem as exc:
         return PageReport(page.url, problem=exc.problem)
     source = None
-    if page.kind == "article" and page.article is not None:
+    if page.kind in ("article", "page") and page.article is not None:
         try:
-            source = Source.read((shared.root / page.article.path).read_text("utf-8-sig"), page.article.path)
+            source = Source.read((shared.root / page.article.path).read_text("utf-8-sig"), page.article.path,
+                                 shared.markdown_fields[kind_of(page.article.path)])
         except (OSError, UnicodeDecodeError, ArticleError):
             source = None  # changed since it was loaded: the next run sees it
     analysis = _Page(shared, page, tuple(deps.templates), record, source)
@@ -354,7 +358,7 @@ def analyse(shared: Shared, renderer: Renderer, page: Page) -> PageReport:
         assert page.article is not None
         for line, message in scan_structure(source):
             report.found.append((source.path, line, WARNING, message, None))
-        for line, message in figure_findings(source, shared.roles, page.article):
+        for line, message in figure_findings(source, shared.numbers, page.article):
             report.found.append((source.path, line, WARNING, message, None))
     if not page.output.endswith(".html"):
         return report

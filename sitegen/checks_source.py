@@ -11,10 +11,9 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from . import formats
 from .content import split_front_matter
 from .markdown_ext import CALL_RE
-from .model import Article, Role
+from .model import Article
 
 FENCE_RE = re.compile(r"^ *(`{3,}|~{3,})")
 ITEM_RE = re.compile(r"^( *)(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
@@ -43,11 +42,8 @@ MONEY_RES = (
     # USD 205,000
     re.compile(rf"\b(?P<code>{CODES})\s?(?P<num>{NUM})(?P<scale>{SCALE})"),
 )
-COUNT_RE = re.compile(
-    rf"(?<![\w.,$€£¥₹])(?P<num>{NUM})\+?\s+(?:(?!\d)[\w'’-]+\s+){{0,3}}?"
-    r"(?:job\s+)?(?:postings?|openings?|jobs?|positions?|vacanc(?:y|ies)|listings?|requisitions?)\b",
-    re.I,
-)
+# a number followed by a word ("530 open positions"): reported only when it is a number of the data
+COUNT_RE = re.compile(rf"(?<![\w.,$€£¥₹])(?P<num>{NUM})\+?\s+(?=[^\W\d_])", re.I)
 DIGIT_RE = re.compile(r"\d")
 SCALES = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "million": 1_000_000, "b": 1_000_000_000, "billion": 1_000_000_000}
 
@@ -60,26 +56,36 @@ class Source:
     lines: list[str]  # every line of the file; line n is lines[n - 1]
     body_line: int  # the first line of the body
     code: set[int] = field(default_factory=set)  # lines inside code blocks (and their fences)
-    quick_answer: range = range(0)  # the lines of the front matter's quick_answer value
+    fields: list[range] = field(default_factory=list)  # the lines of each Markdown field of the front matter
     _taken: dict = field(default_factory=dict)  # (kind, needle) -> lines already given to earlier findings
     _headings: list | None = None
 
     @classmethod
-    def read(cls, text: str, path: str) -> "Source":
+    def read(cls, text: str, path: str, markdown_fields: tuple[str, ...] = ()) -> "Source":
+        """`markdown_fields`: the front-matter fields that are Markdown (schemas: x-markdown), read as prose."""
         _front, _body, body_line = split_front_matter(text, path)
         source = cls(path, text.splitlines(), body_line)
         for number in range(2, body_line - 1):
-            if source.lines[number - 1].startswith("quick_answer:"):
+            if any(source.lines[number - 1].startswith(f"{name}:") for name in markdown_fields):
                 end = number + 1
                 while end < body_line - 1 and (not source.lines[end - 1].strip() or source.lines[end - 1][:1].isspace()):
                     end += 1
-                source.quick_answer = range(number, end)
+                source.fields.append(range(number, end))
         return source
 
+    def field_lines(self):
+        for lines in self.fields:
+            for number in lines:
+                text = self.lines[number - 1]
+                yield number, text.split(":", 1)[1] if number == lines.start else text
+
+    def in_fields(self, needle: str) -> bool:
+        """Whether `needle` is written in a Markdown field of the front matter."""
+        return any(needle in text for _number, text in self.field_lines())
+
     def prose_lines(self):
-        """(line number, text) of the quick answer and of every body line outside code."""
-        for number in self.quick_answer:
-            yield number, self.lines[number - 1].removeprefix("quick_answer:")
+        """(line number, text) of the Markdown fields and of every body line outside code."""
+        yield from self.field_lines()
         for number in range(self.body_line, len(self.lines) + 1):
             if number not in self.code:
                 yield number, self.lines[number - 1]
@@ -233,7 +239,8 @@ def _amount(number: str, scale: str) -> float:
 
 
 def find_figures(source: Source) -> list[Figure]:
-    """Money amounts and counts of postings typed into the prose (not code, not components, not URLs or HTML)."""
+    """Money amounts and numbers followed by a word, typed into the prose (not code, not components, not URLs or
+    HTML)."""
     found: list[Figure] = []
     for number, text in source.prose_lines():
         if not DIGIT_RE.search(text):
@@ -258,43 +265,81 @@ def find_figures(source: Source) -> list[Figure]:
     return found
 
 
-def suggestion(figure: Figure, roles: dict[str, Role], article: Article) -> str | None:
-    """The component that would produce this figure from data, or None. The article's own roles come first."""
-    mine = list(dict.fromkeys(list(article.roles) + [a for c in article.converted.components for a in c.args if a in roles]))
-    ordered = [r for r in mine if r in roles] + sorted(r for r in roles if r not in mine)
-    if figure.kind == "count":
-        if figure.value != int(figure.value):
-            return None
-        for rid in ordered:
-            if roles[rid].job_postings == int(figure.value):
-                return f'{{{{ postings("{rid}") }}}}'
+@dataclass
+class DataNumbers:
+    """Every number of the data files, by value, where it is written; and, for gaps between two records, each
+    numeric field of a file's records by its place in the record ('pay.median')."""
+
+    at: dict[float, list[tuple[str, str, int]]]  # value -> (data.<path>, file, line)
+    fields: dict[tuple[str, str], dict[str, float]]  # (file name, field path) -> record key -> value
+
+    @classmethod
+    def of(cls, dataset) -> "DataNumbers":
+        at: dict[float, list[tuple[str, str, int]]] = {}
+        fields: dict[tuple[str, str], dict[str, float]] = {}
+        for name, found in sorted(dataset.files.items()):
+            records = found.value.items() if isinstance(found.value, dict) else enumerate(found.value) \
+                if isinstance(found.value, list) else ()
+            for key, record in records:
+                record_key = str(record.get("id", key)) if isinstance(record, dict) else str(key)
+                for path, value in _leaves(record, (key,)):
+                    if isinstance(value, bool) or not isinstance(value, (int, float)):
+                        continue
+                    shown = f"data.{name}" + "".join(f".{p}" if isinstance(p, str) and p.isidentifier()
+                                                     else f"[{p!r}]" for p in path)
+                    at.setdefault(float(value), []).append((shown, found.rel, found.line(*path)))
+                    if len(path) > 1:
+                        fields.setdefault((name, ".".join(map(str, path[1:]))), {})[record_key] = float(value)
+        return cls(at, fields)
+
+
+def _leaves(value, path: tuple):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _leaves(v, path + (i,))
+    else:
+        yield path, value
+
+
+def suggestion(figure: Figure, numbers: DataNumbers, article: Article) -> str | None:
+    """Where the data holds this figure (a value, or the gap between two records' same field), or None. The
+    records the article names come first."""
+    if figure.value in numbers.at:
+        shown, rel, line = numbers.at[figure.value][0]
+        return f"{shown} ({rel}:{line})"
+    if figure.kind != "money":
         return None
-    typed = formats.money(int(figure.value), figure.currency)
-    for rid in ordered:
-        if formats.money(roles[rid].median_base, roles[rid].currency) == typed:
-            return f'{{{{ salary("{rid}") }}}}'
-    pairs = mine if len(roles) > 100 else ordered  # a gap between two roles the article names, or any two of few
-    for hi in pairs:
-        for lo in pairs:
-            a, b = roles.get(hi), roles.get(lo)
-            if a and b and a.currency == b.currency == figure.currency and a.median_base > b.median_base \
-                    and formats.money(a.median_base - b.median_base, a.currency) == typed:
-                return f'{{{{ salary_gap("{hi}", "{lo}") }}}}'
+    mine = [ref.partition("/")[2] for ref in article.refs] + [str(a) for c in article.converted.components
+                                                              for a in c.args]
+    for (name, place), values in numbers.fields.items():
+        named = [k for k in dict.fromkeys(mine) if k in values]
+        pairs = named if len(values) > 100 else named + sorted(k for k in values if k not in named)
+        for hi in pairs:
+            for lo in pairs:
+                if values[hi] - values[lo] == figure.value and values[hi] > values[lo]:
+                    return f"data.{name}[{hi!r}].{place} - data.{name}[{lo!r}].{place}" if not isinstance(hi, int) \
+                        else f"data.{name}[{hi}].{place} - data.{name}[{lo}].{place}"
     return None
 
 
 YEAR_RE = re.compile(r"(?:19|20)\d\d")
 
 
-def figure_findings(source: Source, roles: dict[str, Role], article: Article) -> list[tuple[int, str]]:
+def figure_findings(source: Source, numbers: DataNumbers, article: Article) -> list[tuple[int, str]]:
+    """Money typed into prose (in data or not), and other numbers of the prose that a data file holds: each is a
+    figure that a data edit would leave behind."""
     out = []
     for figure in find_figures(source):
-        use = suggestion(figure, roles, article)
-        if use is None and figure.kind == "count" and YEAR_RE.fullmatch(figure.text):
-            continue  # "the 2026 jobs report": a year, not a count
+        if figure.kind == "count" and (figure.value < 10 or YEAR_RE.fullmatch(figure.text)):
+            continue  # "3 factors", "the 2026 report": not figures of the data
+        use = suggestion(figure, numbers, article)
         if use is not None:
-            out.append((figure.line, f'figure "{figure.text}" typed in prose; use {use}'))
-        else:
-            out.append((figure.line, f'figure "{figure.text}" typed in prose and not in data/roles.yaml; '
+            out.append((figure.line, f'figure "{figure.text}" typed in prose is {use}; insert it with a component '
+                                     "that reads the data"))
+        elif figure.kind == "money":
+            out.append((figure.line, f'figure "{figure.text}" typed in prose and not in any data file; '
                                      "put it in data and insert it with a component"))
     return out

@@ -43,13 +43,17 @@ def make_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentP
                                 description="Build the site into output/ atomically.")
     _site_args(build)
     new = commands.add_parser(
-        "new", help="start a draft article from templates/archetypes/article.md",
-        description="Write content/<slug>.md from the archetype templates/archetypes/article.md: front matter filled in "
-        "(today's date, draft: true), and for --roles the quick answer, question sections and components. "
-        "It never overwrites a file and accepts only role ids that data/roles.yaml defines.")
-    new.add_argument("title", help='the article title, e.g. "Data Scientist vs Data Engineer"')
-    new.add_argument("--roles", metavar="ID,ID", default=None,
-                     help="comma-separated role ids from data/roles.yaml that the article compares")
+        "new", help="start a draft article (or --page) from its layout's archetype in templates/archetypes/",
+        description="Write content/<slug>.md (with --page: content/pages/<slug>.md) from the archetype "
+        "templates/archetypes/<layout>.md (article.md, page.md, or --layout's): front matter filled in (today's "
+        "date, draft: true, and each --set field). It never overwrites a file; a field whose schema names data "
+        "(x-data-ref) accepts only keys that data defines.")
+    new.add_argument("title", help='the title, e.g. "Data Scientist vs Data Engineer"')
+    new.add_argument("--set", dest="sets", action="append", metavar="FIELD=VALUE", default=None,
+                     help="a front-matter field of the site's schema, e.g. --set roles=ai-engineer,ml-engineer "
+                     "(a list field takes comma-separated values); repeat for more fields")
+    new.add_argument("--layout", default=None, help="the layout, whose archetype templates/archetypes/LAYOUT.md is used")
+    new.add_argument("--page", action="store_true", help="a standalone page under content/pages/ instead of an article")
     new.add_argument("--category", default="Hiring", help="the category (default: Hiring)")
     new.add_argument("--slug", default=None, help="file name and URL slug (default: made from the title)")
     new.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
@@ -71,7 +75,7 @@ def make_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentP
         description="Build the site in memory (nothing is written: no output/, no .sitegen-cache/) and report each "
         "finding as 'path:line: level: message': broken internal links and #anchors, links to drafts, images "
         "without alt text, heading structure, titles and descriptions for search results, Python-Markdown traps, "
-        "figures typed into prose instead of taken from data/, unused roles and stale figures. Exit status 1 on "
+        "figures typed into prose instead of taken from data/, unused records of collections and stale records. Exit status 1 on "
         "any error (with --strict, on any warning too).")
     check.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
                        help="the site folder (default: the current folder)")
@@ -174,14 +178,15 @@ def summary_table(result) -> str:
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from .newpost import NewPostError, new_article, parse_role_ids
+    from .newpost import NewPostError, new_article, parse_sets
 
     site = args.site
     if not site.is_dir():
         print(f"error: --site {site}: no such folder", file=sys.stderr)
         return 2
     try:
-        rel = new_article(site, args.title, role_ids=parse_role_ids(args.roles), category=args.category, slug=args.slug)
+        rel = new_article(site, args.title, sets=parse_sets(args.sets), category=args.category, slug=args.slug,
+                          layout=args.layout, page=args.page)
     except NewPostError as exc:
         for line in exc.lines:
             print(line, file=sys.stderr)

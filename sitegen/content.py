@@ -10,10 +10,12 @@ import sys
 from dataclasses import replace
 
 from . import yamlutil
+
+from .schemas import ENGINE_FIELDS, Schemas, validate_fields
 from .errors import Problem
 from .limits import CONVERT_SECONDS, MAX_CONTENT_BYTES, MAX_INLINE_WORK, MAX_MARKDOWN_DEPTH, TooSlow, deadline
 from .markdown_ext import converter
-from .model import Article, Body, Component, Converted, Heading
+from .model import Article, Body, Component, Converted, Heading, data_key
 
 FENCE = "---"
 SLUG_STRIP = re.compile(r"[^a-z0-9]+")
@@ -88,9 +90,20 @@ def _problem(path: str, line: int, message: str) -> ArticleError:
     return ArticleError([Problem(path, line, message)])
 
 
-def parse_article(text: str, path: str, key: str = "") -> tuple[Article, Body]:
+PAGES = "content/pages/"  # Markdown under here is a standalone page (section 'pages'), not a blog article
+
+
+def kind_of(path: str) -> str:
+    """The schema of a content file's front matter: 'page' under content/pages/, else 'article'."""
+    return "page" if path.startswith(PAGES) else "article"
+
+
+def parse_article(text: str, path: str, key: str = "", schemas: Schemas | None = None) -> tuple[Article, Body]:
     """Pure: source text and its site-relative path in, an Article and its Body out (or ArticleError with every
-    problem). `key` is the source digest the build stores the Body under."""
+    problem). `key` is the source digest the build stores the Body under; `schemas` the site's (the package's
+    defaults when None)."""
+    schemas = schemas or Schemas({}, [])
+    kind = kind_of(path)
     front, body, body_line = split_front_matter(text, path)
     try:
         meta, lines = yamlutil.load(front, line_offset=1)
@@ -100,17 +113,20 @@ def parse_article(text: str, path: str, key: str = "") -> tuple[Article, Body]:
         meta, lines = {}, {(): 1}
     if not isinstance(meta, dict):
         raise _problem(path, 2, "front matter must be a mapping of fields (title: ..., date: ...)")
-    problems = yamlutil.validate(meta, lines, "article", path)
+    problems = validate_fields(meta, lines, kind, schemas, path)
     if problems:
         raise ArticleError(problems)
-    qa = meta.get("quick_answer")
-    qa_line = lines.get(("quick_answer",), 1)
-    problems = markdown_bounds(path, body, body_line) + (markdown_bounds(path, qa, qa_line, lines=False) if qa else [])
+    schema = schemas.get(kind)
+    fields = [(name, meta[name], lines.get((name,), 1)) for name in schema.markdown_fields()
+              if isinstance(meta.get(name), str) and meta[name]]
+    problems = markdown_bounds(path, body, body_line)
+    for _name, value, line in fields:
+        problems += markdown_bounds(path, value, line, lines=False)
     if problems:
         raise ArticleError(problems[:1])
     try:
         with deadline(CONVERT_SECONDS):
-            converted, html, problems = converter().convert(path, body, body_line, qa, qa_line)
+            converted, html, problems = converter().convert(path, body, body_line, fields)
     except TooSlow:
         raise _problem(path, body_line, f"converting this article took more than {CONVERT_SECONDS} s and was "
                                         "stopped; its Markdown may be pathological (see SECURITY.md)") from None
@@ -119,7 +135,7 @@ def parse_article(text: str, path: str, key: str = "") -> tuple[Article, Body]:
                                         "or emphasis") from None
     if problems:
         raise ArticleError(problems)
-    return _article(path, meta, lines, converted, key), html
+    return _article(path, kind, meta, lines, converted, key, schema), html
 
 
 QUOTE_OR_ITEM_RE = re.compile(r"[ \t]*(?:>|(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$))")
@@ -164,32 +180,55 @@ def markdown_bounds(path: str, text: str, first_line: int, lines: bool = True) -
     return problems
 
 
-def _article(path: str, meta: dict, lines: dict, converted: Converted, key: str) -> Article:
+def _date(value) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _url(path: str, kind: str, slug: str) -> str:
+    if kind == "article":
+        return f"blog/{slug}/"
+    inner = path.removeprefix(PAGES).removesuffix(".md")
+    folder, _, stem = inner.rpartition("/")
+    if stem == "index":
+        return folder + "/" if folder else ""
+    return f"{folder}/{slug}/" if folder else f"{slug}/"
+
+
+def _article(path: str, kind: str, meta: dict, lines: dict, converted: Converted, key: str, schema) -> Article:
     stem = path.rsplit("/", 1)[-1].removesuffix(".md")
+    slug = meta.get("slug") or slugify(stem)
+    markdown_fields = set(schema.markdown_fields())
+    refs = []
+    for name, target in schema.refs().items():
+        value = meta.get(name)
+        for key_ in ([value] if isinstance(value, str) else value if isinstance(value, list) else []):
+            refs.append(data_key(target, str(key_)))
     return Article(
         path=path,
-        slug=meta.get("slug") or slugify(stem),
+        section="blog" if kind == "article" else "pages",
+        url=_url(path, kind, slug),
+        slug=slug,
         title=meta["title"],
-        description=meta["description"],
-        date=dt.date.fromisoformat(meta["date"]),
-        updated=dt.date.fromisoformat(meta["updated"]) if meta.get("updated") else None,
-        category=meta["category"],
+        description=meta.get("description", ""),
+        date=_date(meta.get("date")),
+        updated=_date(meta.get("updated")),
+        category=meta.get("category", ""),
         tags=tuple(meta.get("tags", ())),
-        roles=tuple(meta.get("roles", ())),
         draft=meta.get("draft", False),
         faq_schema=meta.get("faq_schema"),
-        cta=meta.get("cta", True),
         related=tuple(meta.get("related", ())),
         aliases=tuple(meta.get("aliases", ())),
         author=meta.get("author"),
+        layout=meta.get("layout"),
+        fields={k: v for k, v in meta.items() if k not in ENGINE_FIELDS and k not in markdown_fields},
+        refs=tuple(refs),
         converted=converted,
         key=key,
-        lines={k: v for k, v in lines.items() if len(k) <= 1 or k[0] in LISTED},
+        lines={k: v for k, v in lines.items() if len(k) <= 2},
     )
 
 
-LISTED = ("roles", "related", "aliases")  # front-matter lists whose items' lines cross-reference errors cite
-CROSS_REFERENCES = ("slug", "related", "aliases")  # checked across articles, after every article is loaded
+CROSS_REFERENCES = ("slug", "related", "aliases", "layout")  # checked across articles, after every article is loaded
 
 
 def slim(article: Article) -> Article:
@@ -201,49 +240,58 @@ def slim(article: Article) -> Article:
         article,
         category=intern(article.category),
         tags=tuple(map(intern, article.tags)),
-        roles=tuple(map(intern, article.roles)),
+        refs=tuple(map(intern, article.refs)),
         converted=Converted((), (), article.converted.words),
         lines={k: v for k, v in article.lines.items() if k and k[0] in CROSS_REFERENCES},
         complete=False,
     )
 
 
-FIELDS = ("path", "slug", "title", "description", "category", "tags", "roles", "draft", "faq_schema", "cta",
-          "related", "aliases", "author")
+FIELDS = ("path", "section", "url", "slug", "title", "description", "category", "tags", "draft", "faq_schema",
+          "related", "aliases", "author", "layout", "fields", "refs")
 
 
 def to_record(article: Article) -> dict:
     """A JSON-safe record of a parsed article (everything but its Body), for the persistent cache."""
     record = {name: getattr(article, name) for name in FIELDS}
-    record["date"] = article.date.isoformat()
+    record["date"] = article.date.isoformat() if article.date else None
     record["updated"] = article.updated.isoformat() if article.updated else None
     record["lines"] = [[list(k), v] for k, v in article.lines.items()]
     conv = article.converted
-    record["components"] = [[c.token, c.name, list(c.args), c.source, c.line, c.block] for c in conv.components]
+    record["components"] = [[c.token, c.name, list(c.args), [list(kw) for kw in c.kwargs], c.source, c.line, c.block]
+                            for c in conv.components]
     record["headings"] = [[h.level, h.id, h.text] for h in conv.headings]
     record["words"] = conv.words
     return record
+
+
+def freeze(value):
+    """Lists (as JSON gives them back) as tuples, as a call's arguments are parsed."""
+    return tuple(freeze(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
 def from_record(record: dict, key: str, complete: bool = True) -> Article:
     """The Article of a cache record (`complete=False`: of a slim one, named as slim() names it). Raises KeyError,
     TypeError or ValueError on anything malformed."""
     converted = Converted(
-        components=tuple(Component(t, n, tuple(a), s, int(ln), bool(b)) for t, n, a, s, ln, b in record["components"]),
+        components=tuple(Component(t, n, freeze(a), tuple((str(k), freeze(v)) for k, v in kw), s, int(ln), bool(b))
+                         for t, n, a, kw, s, ln, b in record["components"]),
         headings=tuple(Heading(int(lv), i, t) for lv, i, t in record["headings"]),
         words=int(record["words"]),
     )
     values = {name: record[name] for name in FIELDS}
-    for name in ("tags", "roles", "related", "aliases"):
+    for name in ("tags", "refs", "related", "aliases"):
         values[name] = tuple(values[name])
+    if not isinstance(values["fields"], dict):
+        raise TypeError("fields")
     if not complete:
         intern = sys.intern
         values["category"] = intern(values["category"])
         values["tags"] = tuple(map(intern, values["tags"]))
-        values["roles"] = tuple(map(intern, values["roles"]))
+        values["refs"] = tuple(map(intern, values["refs"]))
     return Article(
         **values,
-        date=dt.date.fromisoformat(record["date"]),
+        date=_date(record["date"]),
         updated=dt.date.fromisoformat(record["updated"]) if record["updated"] else None,
         converted=converted,
         key=key,

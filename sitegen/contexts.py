@@ -7,10 +7,11 @@ from typing import Any
 
 from markupsafe import Markup
 
-from . import formats
+from . import datapages, formats
 from .model import Article, Page, Site
-from .pages import article_url, category_url, paged_url, role_url, tag_url
+from .pages import article_url, category_url, paged_url, tag_url
 from .render import Renderer
+
 
 ROOT_LINK_RE = re.compile(r'(<(?:a|img|source|link)\b[^>]*?\s(?:href|src))="/(?!/)')
 
@@ -26,7 +27,9 @@ def card(site: Site, article: Article) -> dict[str, Any]:
 
 
 def organisation(site: Site) -> dict[str, Any]:
-    return {"@type": "Organization", "name": site.organisation_name, "url": site.organisation_url}
+    """The publisher: `organisation:` of the settings, else the site itself."""
+    org = site.get("organisation") or {}
+    return {"@type": "Organization", "name": org.get("name", site.title), "url": org.get("url", site.base_url)}
 
 
 def breadcrumb_ld(site: Site, crumbs: list[dict[str, str]]) -> dict[str, Any]:
@@ -88,39 +91,45 @@ def context(renderer: Renderer, page: Page) -> dict[str, Any]:
         if kind != "index":
             ctx["crumbs"] = [{"title": "Blog", "url": ""}, {"title": page.extra["heading"], "url": base}]
             ctx["json_ld"] = [breadcrumb_ld(site, ctx["crumbs"])]
-    elif kind == "article":
+    elif kind in ("article", "page"):
         assert page.article is not None
         art = renderer.complete(page.article)
-        body, _quick, faq = renderer.article_parts(art)
-        faq_on = site.faq_schema if art.faq_schema is None else art.faq_schema
-        newer, older = page.newer, page.older
-        crumbs = [{"title": "Blog", "url": ""}, {"title": art.category, "url": category_url(art.category)},
-                  {"title": art.title, "url": page.url}]
-        ctx.update(
-            article=art,
-            body=Markup(rebase_links(str(body), site.base_path)),
-            faq=faq,
-            minutes=formats.reading_minutes(art.converted.words, site.words_per_minute),
-            category_url=category_url(art.category),
-            tags=[{"name": t, "url": tag_url(t)} for t in art.tags],
-            roles=[{"role": renderer.roles[r], "url": role_url(r)} for r in art.roles],
-            related=[card(site, r) for r in page.related],
-            newer=card(site, newer) if newer else None,
-            older=card(site, older) if older else None,
-            show_cta=art.cta and not any(c.name == "cta" for c in art.converted.components),
-            crumbs=crumbs,
-            json_ld=article_ld(site, page, faq, faq_on) + [breadcrumb_ld(site, crumbs)],
-        )
-    elif kind == "roles":
-        ctx["roles_list"] = [{"role": r, "url": role_url(r.id)}
-                             for r in sorted(renderer.roles.values(), key=lambda r: r.title.lower())]
-        ctx["crumbs"] = [{"title": "Blog", "url": ""}, {"title": "Roles", "url": page.url}]
+        body, fields, faq = renderer.article_parts(art)
+        ctx.update(article=art, body=Markup(rebase_links(str(body), site.base_path)), faq=faq,
+                   markdown={name: Markup(rebase_links(str(html), site.base_path)) for name, html in fields.items()},
+                   minutes=formats.reading_minutes(art.converted.words, site.words_per_minute))
+        if kind == "article":
+            faq_on = site.faq_schema if art.faq_schema is None else art.faq_schema
+            newer, older = page.newer, page.older
+            crumbs = [{"title": "Blog", "url": ""}, {"title": art.category, "url": category_url(art.category)},
+                      {"title": art.title, "url": page.url}]
+            ctx.update(
+                category_url=category_url(art.category),
+                tags=[{"name": t, "url": tag_url(t)} for t in art.tags],
+                related=[card(site, r) for r in page.related],
+                newer=card(site, newer) if newer else None,
+                older=card(site, older) if older else None,
+                crumbs=crumbs,
+                json_ld=article_ld(site, page, faq, faq_on) + [breadcrumb_ld(site, crumbs)],
+            )
+    elif kind == "records":
+        spec = site.settings["collections"][page.extra["collection"]]
+        found = datapages.view(renderer.data, spec["data"])
+        ordered = sorted(datapages.view_records(found).items(), key=datapages.sort_key(spec.get("sort")))
+        ctx["items"] = [{"id": key, "item": item, "url": datapages.record_url(site.settings, renderer.data, page.extra["collection"], key)}
+                        for key, item in ordered]
+        ctx["crumbs"] = [{"title": "Blog", "url": ""}, {"title": page.extra["crumb"], "url": page.url}]
         ctx["json_ld"] = [breadcrumb_ld(site, ctx["crumbs"])]
-    elif kind == "role":
-        ctx["role"] = page.role
+    elif kind == "record":
+        spec = site.settings["collections"][page.extra["collection"]]
+        key = page.extra["id"]
+        ctx["id"] = key
+        ctx["item"] = datapages.view_records(datapages.view(renderer.data, spec["data"]), key)[key]
         ctx["articles"] = [card(site, art) for art in page.items]
-        ctx["crumbs"] = [{"title": "Blog", "url": ""}, {"title": "Roles", "url": "roles/"},
-                         {"title": page.title, "url": page.url}]
+        crumbs = [{"title": "Blog", "url": ""}]
+        if page.extra.get("index") is not None:
+            crumbs.append({"title": page.extra["crumb"], "url": page.extra["index"].lstrip("/")})
+        ctx["crumbs"] = crumbs + [{"title": page.title, "url": page.url}]
         ctx["json_ld"] = [breadcrumb_ld(site, ctx["crumbs"])]
     elif kind == "redirect":
         assert page.article is not None

@@ -1,6 +1,6 @@
 """Decide which pages render: those whose recorded inputs changed. One rule, two ways to apply it.
 
-- `by_signature`: every planned page's signature (deps.Fingerprints: the templates and roles it read, the articles
+- `by_signature`: every planned page's signature (deps.Fingerprints: the templates and data keys it read, the articles
   its plan shows, the site) is compared with the one recorded for its file by the last build. Always right; costs
   a digest per page.
 - `by_changes`: the preview knows what changed (its watcher says which files). When the change leaves the plan as it
@@ -21,10 +21,11 @@ from pathlib import Path
 
 from . import data as datafiles
 from .assemble import Assembled, article_problems
+from .components import Components, layouts
 from .content import ArticleError, decode_source, internal_error, parse_article, read_source
-from .deps import ALL, Entry, Fingerprints
+from .deps import Entry, Fingerprints
 from .errors import Collector
-from .model import Article, Page, shown
+from .model import Article, Page, data_key, shown
 from .pages import plan
 from .store import article_key
 
@@ -39,7 +40,7 @@ def by_signature(pages: list[Page], fps: Fingerprints, entries: dict[str, Entry]
     present = out.is_dir()
     for page in pages:
         entry = entries.get(page.output)
-        if entry is None or fps.signature(page, entry.templates, entry.roles) != entry.signature:
+        if entry is None or fps.signature(page, entry.templates, entry.data) != entry.signature:
             todo.append(page)
         elif present and (out / page.output).is_file():
             reuse[page.output] = entry
@@ -51,7 +52,7 @@ def by_signature(pages: list[Page], fps: Fingerprints, entries: dict[str, Entry]
 def plan_view(page: Page) -> tuple:
     """What the plan decides about a page, apart from the articles it shows (compared through model.shown)."""
     return (page.url, page.output, page.template, page.kind, page.title, page.description, page.lastmod,
-            sorted(page.extra.items()), page.role.id if page.role is not None else None)
+            sorted(page.extra.items()), page.record)
 
 
 def _classify(session, changed: set[str]) -> tuple[list[str], set[str], list[str]] | None:
@@ -77,14 +78,18 @@ def _classify(session, changed: set[str]) -> tuple[list[str], set[str], list[str
             articles.append(rel)
         elif top == "templates":
             templates.add(rest)
-        elif rel == datafiles.ROLES_FILE:
+        elif top == "data" and rel != datafiles.SITE_FILE and datafiles.name_of(rel) is not None:
+            if not (root / rel).is_file() or rel not in session.loader.data_files():
+                return None  # created or deleted: other data, other checks
             data.append(rel)
+        elif top == "data" and datafiles.name_of(rel) is None:
+            continue  # not a data file
         else:
             return None
     return articles, templates, data
 
 
-def _reparse(session, rels: list[str], roles, problems: Collector) -> list[tuple[Article, Article]] | None:
+def _reparse(session, rels: list[str], problems: Collector) -> list[tuple[Article, Article]] | None:
     """(old, new) for each edited article, or None when another page would show one differently."""
     root = session.paths.root
     wpm = session.state[0].site.words_per_minute
@@ -94,7 +99,7 @@ def _reparse(session, rels: list[str], roles, problems: Collector) -> list[tuple
         if raw is None:
             return None  # the full path reports it
         stat = (root / rel).stat()
-        key = article_key(rel, raw)
+        key = article_key(rel, raw, session.schemas)
         old = session.loader.files[rel][1]
         if key == old.key:
             continue
@@ -104,7 +109,7 @@ def _reparse(session, rels: list[str], roles, problems: Collector) -> list[tuple
             if text is None:
                 return None  # the full path reports it with its line
             try:
-                new, body = parse_article(text, rel, key)
+                new, body = parse_article(text, rel, key, session.schemas)
             except ArticleError as exc:
                 problems.extend(exc.problems)
                 continue
@@ -115,7 +120,7 @@ def _reparse(session, rels: list[str], roles, problems: Collector) -> list[tuple
         if shown(new, wpm) != shown(old, wpm):
             session.store.articles.put_many(stored)
             return None  # other pages show it differently: the plan changes
-        problems.extend(article_problems(new, roles))
+        problems.extend(article_problems(new, session.rules))
         swaps.append((old, new))
         files[rel] = ((stat.st_mtime_ns, stat.st_size), new)
     problems.raise_if_any()  # the preview keeps its state: the next build starts from the same place
@@ -150,22 +155,42 @@ def _swap_articles(pages: dict[str, Page], swaps: list[tuple[Article, Article]])
 
 
 def _new_data(session, assembled: Assembled, pages: dict[str, Page], problems: Collector):
-    """(assembled, pages, changed keys) after a data edit that leaves the plan as it was, or None."""
-    roles = assembled.roles
-    new_roles = session.loader.data_file(datafiles.ROLES_FILE, session.parse_roles, problems)
+    """(assembled, pages, changed data keys) after a data edit that leaves the plan as it was, or None."""
+    old = assembled.data
+    new = session.loader.data(session.schemas, session.options.base_url, problems)
     problems.raise_if_any()
-    if new_roles is None or list(new_roles) != list(roles):
-        return None  # other keys: other pages, other checks
-    changed = {key for key in roles if new_roles[key] != roles[key]}
+    if new is None or new.files.keys() != old.files.keys():
+        return None
+    changed: set[str] = set()
+    for name, found in new.files.items():
+        before = old.files[name]
+        if found.value == before.value:
+            continue
+        if type(found.value) is not type(before.value) or (isinstance(found.value, dict)
+                                                           and list(found.value) != list(before.value)):
+            return None  # other keys: other pages, other checks
+        changed.add(data_key(name))
+        if isinstance(found.value, dict):
+            changed |= {data_key(name, k) for k, v in found.value.items() if before.value.get(k) != v}
     if not changed:
         return assembled, pages, changed
-    assembled = replace(assembled, roles=new_roles)
+    assembled = replace(assembled, data=new)
     planned = {p.output: p for p in plan(assembled)}
     if planned.keys() != pages.keys() or any(plan_view(planned[o]) != plan_view(p) for o, p in pages.items()):
         return None  # the plan read something that changed
     # the new plan's pages carry the new values; their articles are the ones already shown
     return assembled, {o: replace(planned[o], article=p.article, newer=p.newer, older=p.older, items=p.items,
                                   related=p.related) for o, p in pages.items()}, changed
+
+
+def _same_rules(session) -> bool:
+    """Whether the components' signatures and the layouts are what the last full build checked articles against."""
+    rules = session.rules
+    if rules is None:
+        return False
+    found = Components.find(session.paths.templates)
+    return not found.problems and found.ident == rules.components.ident and \
+        layouts(session.paths.templates) == rules.layouts
 
 
 def by_changes(session, changed: set[str]) -> tuple[Assembled, dict[str, Page], list[Page]] | None:
@@ -177,6 +202,8 @@ def by_changes(session, changed: set[str]) -> tuple[Assembled, dict[str, Page], 
     if kinds is None:
         return None
     articles, templates, data = kinds
+    if templates and not _same_rules(session):
+        return None  # a component's signature or the set of layouts changed: every call and layout is checked again
     assembled, pages = session.state[0], dict(session.state[1])
     problems = Collector()
     changed_keys: set[str] = set()
@@ -185,7 +212,7 @@ def by_changes(session, changed: set[str]) -> tuple[Assembled, dict[str, Page], 
         if found is None:
             return None
         assembled, pages, changed_keys = found
-    swaps = _reparse(session, articles, assembled.roles, problems)
+    swaps = _reparse(session, articles, problems)
     if swaps is None:
         return None
     affected = _swap_articles(pages, swaps)
@@ -193,6 +220,6 @@ def by_changes(session, changed: set[str]) -> tuple[Assembled, dict[str, Page], 
     if templates:
         affected |= {o for o, e in entries.items() if templates & set(e.templates)}
     if changed_keys:
-        affected |= {o for o, e in entries.items() if ALL in e.roles or changed_keys & set(e.roles)}
-        affected |= {o for o, p in pages.items() if p.role is not None and p.role.id in changed_keys}
+        affected |= {o for o, e in entries.items() if changed_keys & set(e.data)}
+        affected |= {o for o, p in pages.items() if p.record is not None and p.record in changed_keys}
     return assembled, pages, [pages[o] for o in sorted(affected & pages.keys())]

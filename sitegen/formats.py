@@ -34,8 +34,10 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 
 
 @functools.lru_cache(maxsize=8192)  # every list page shows ten dates, and sites reuse the same few thousand
-def long_date(value: dt.date) -> str:
-    """2026-06-05 -> 'June 5, 2026'."""
+def long_date(value: dt.date | str) -> str:
+    """2026-06-05 -> 'June 5, 2026' (a date, or a YYYY-MM-DD string as data files hold dates)."""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
     return f"{MONTHS[value.month - 1]} {value.day}, {value.year}"
 
 

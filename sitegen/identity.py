@@ -8,7 +8,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .model import Article, Role
+from .model import Article
 
 
 class Uncacheable(Exception):
@@ -20,8 +20,7 @@ def identity(value: Any) -> str:
     render equal HTML for one renderer's site, roles and templates) and the shared Pygments objects of mdfast.
     Each value is a type letter and a self-delimiting form (text carries its length), so no two values share one;
     the type counts (True and 1, Markup and str, a list and a tuple render differently), so does order in a dict
-    (a loop over it sees it). An article is its key (its path and source bytes) and whether it is complete; a role
-    is its id. Other types, subclasses included (a namedtuple is not a tuple to a template), raise Uncacheable.
+    (a loop over it sees it). An article is its key (its path and source bytes) and whether it is complete;  Other types, subclasses included (a namedtuple is not a tuple to a template), raise Uncacheable.
     Text rather than nested tuples: a partial's key is a digest of it, 16 bytes instead of a kilobyte of tuples."""
     kind = type(value)
     if kind is str or kind is Markup:
@@ -34,8 +33,6 @@ def identity(value: Any) -> str:
         return f"{'[' if kind is list else '('}{len(value)}:{''.join(identity(v) for v in value)}"
     if kind is Article:
         return f"A{len(value.key)}:{value.key}{'c' if value.complete else 's'}"
-    if kind is Role:
-        return f"R{len(value.id)}:{value.id}"
     if kind is dt.date or (kind is dt.datetime and value.tzinfo is None):  # an aware one's %Z would not show
         return f"{'d' if kind is dt.date else 't'}{value.isoformat()};"
     raise Uncacheable(kind.__name__)

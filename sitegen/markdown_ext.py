@@ -55,10 +55,6 @@ EXTENSION_CONFIGS = {
     "footnotes": {"UNIQUE_IDS": False},
 }
 
-INLINE_COMPONENTS = frozenset({"salary", "postings", "salary_gap", "role"})
-BLOCK_COMPONENTS = frozenset({"quick_answer", "salary_table", "responsibilities", "skills", "cta"})
-KNOWN_COMPONENTS = INLINE_COMPONENTS | BLOCK_COMPONENTS
-
 # A call is `{{`, then anything but a line break or another `{{`, then `}}`: from each `{{` the search stops at the
 # next one, so a line of 20,000 `{{` is read in linear time (`\{\{(.*?)\}\}` rescanned the line from each of them).
 CALL_RE = re.compile(r"\{\{((?:(?!\{\{)[^\n])*?)\}\}")
@@ -105,10 +101,27 @@ def token(index: int) -> str:
     return f"SGCOMP{index}X"
 
 
+ARGUMENTS_HINT = 'arguments are literal values: "text", 12, 3.5, true, false, none or [lists of these]'
+
+
+def _literal(node: nodes.Node):
+    """A call's argument as a value: a constant, or a list of constants (as a tuple), else ValueError."""
+    if isinstance(node, nodes.Const) and (node.value is None or isinstance(node.value, (str, int, float, bool))):
+        return node.value
+    if isinstance(node, (nodes.List, nodes.Tuple)):
+        return tuple(_literal(item) for item in node.items)
+    if isinstance(node, nodes.Neg) and isinstance(node.node, nodes.Const) and isinstance(node.node.value, (int, float)) \
+            and not isinstance(node.node.value, bool):
+        return -node.node.value
+    raise ValueError(node)
+
+
 @functools.lru_cache(maxsize=4096)
-def parse_call(source: str) -> tuple[str, tuple] | str:
-    """`salary("ai-engineer")` -> ("salary", ("ai-engineer",)); a message string when it is not a component call.
-    Only calls outside code get here (the tokenizer leaves code alone), so only they can be errors."""
+def parse_call(source: str) -> tuple[str, tuple, tuple] | str:
+    """`price("basic")` -> ("price", ("basic",), ()); keyword arguments come third as (name, value)
+    pairs. A message string when it is not a component call with literal arguments. Only calls outside code get
+    here (the tokenizer leaves code alone), so only they can be errors; whether the component exists and takes
+    these arguments is checked against the site's components (assemble)."""
     if len(source) > MAX_CALL_CHARS:
         return f"component call too long: {len(source):,} characters (at most {MAX_CALL_CHARS:,})"
     if source.count("(") + source.count("[") > MAX_CALL_NESTING:
@@ -122,16 +135,16 @@ def parse_call(source: str) -> tuple[str, tuple] | str:
     output = template.body[0] if len(template.body) == 1 else None
     expr = output.nodes[0] if isinstance(output, nodes.Output) and len(output.nodes) == 1 else None
     if not isinstance(expr, nodes.Call) or not isinstance(expr.node, nodes.Name):
-        return f"{{{{ {source} }}}} is not a component call; write it like {{{{ salary(\"ai-engineer\") }}}}"
+        return f"{{{{ {source} }}}} is not a component call; write it like {{{{ name(\"argument\") }}}}"
     name = expr.node.name
-    if name not in KNOWN_COMPONENTS:
-        return f"unknown component '{name}' (known: {', '.join(sorted(KNOWN_COMPONENTS))})"
-    if expr.kwargs or expr.dyn_args or expr.dyn_kwargs or not all(isinstance(a, nodes.Const) for a in expr.args):
-        return f"component {name}(): arguments must be quoted strings, like {name}(\"ai-engineer\")"
-    args = tuple(a.value for a in expr.args)
-    if not all(isinstance(a, str) for a in args):
-        return f"component {name}(): arguments must be quoted strings, like {name}(\"ai-engineer\")"
-    return name, args
+    if expr.dyn_args or expr.dyn_kwargs:
+        return f"component {name}(): {ARGUMENTS_HINT}"
+    try:
+        args = tuple(_literal(a) for a in expr.args)
+        kwargs = tuple((k.key, _literal(k.value)) for k in expr.kwargs)
+    except ValueError:
+        return f"component {name}(): {ARGUMENTS_HINT}"
+    return name, args, kwargs
 
 
 def code_free(line: str) -> list[tuple[bool, str]]:
@@ -187,7 +200,7 @@ class _Tokenize(Preprocessor):
 
         def replace(match: re.Match, lineno: int) -> str:
             tok = token(len(state.calls))
-            state.calls.append(Component(tok, "", (), match.group(0), lineno))
+            state.calls.append(Component(tok, "", (), (), match.group(0), lineno))
             return tok
 
         out: list[str] = []
@@ -317,25 +330,27 @@ class Converter:
         state.literal.clear()
         return None
 
-    def convert(self, path: str, body: str, body_line: int, quick_answer: str | None,
-                qa_line: int) -> tuple[Converted, Body, list[Problem]]:
+    def convert(self, path: str, body: str, body_line: int,
+                fields: list[tuple[str, str, int]] = ()) -> tuple[Converted, Body, list[Problem]]:
+        """The body and the front matter's Markdown fields (name, text, line), each call in a folded field
+        reported at the field's line. The first field is converted with the body when it can be (one conversion
+        instead of two, the same bytes: _convert_with_head)."""
         state = self.state
         state.path, state.calls, state.problems, state.literal = path, [], [], set()
-        qa_html = ""
+        fields_html: dict[str, str] = {}
         html_out = None
-        if quick_answer:
-            # every call in the folded front-matter value is reported at the field's line
-            qa_text = CALL_RE.sub(lambda m: m.group(0).replace("\n", " "), " ".join(quick_answer.splitlines()))
-            if mergeable_head(qa_text) and body.strip():
-                merged = self._convert_with_head(qa_text, qa_line, body, body_line)
+        for index, (name, text, line) in enumerate(fields):
+            folded = CALL_RE.sub(lambda m: m.group(0).replace("\n", " "), " ".join(text.splitlines()))
+            if index == 0 and mergeable_head(folded) and body.strip():
+                merged = self._convert_with_head(folded, line, body, body_line)
                 if merged is not None:
-                    qa_html, html_out = merged
-            if html_out is None:
-                qa_html = self._convert(qa_text, qa_line - 1)
+                    fields_html[name], html_out = merged
+                    continue
+            fields_html[name] = self._convert(folded, line - 1)
         if html_out is None:
             html_out = self._convert(body, body_line - 1)
         headings = tuple(_flatten(self.md.toc_tokens))
-        plain = TAG_RE.sub(" ", TOKEN_RE.sub(" ", qa_html + " " + html_out))
+        plain = TAG_RE.sub(" ", TOKEN_RE.sub(" ", " ".join(fields_html.values()) + " " + html_out))
         words = len(html.unescape(plain).split())
         # only the calls that stayed outside code are components: read them now (the literal text is needed only
         # while converting, to restore calls in code: dropped, it saves memory)
@@ -347,10 +362,10 @@ class Converter:
             if isinstance(parsed, str):
                 state.problems.append(Problem(path, c.line, parsed))
                 continue
-            calls.append(replace(c, name=sys.intern(parsed[0]), args=parsed[1],
+            calls.append(replace(c, name=sys.intern(parsed[0]), args=parsed[1], kwargs=parsed[2],
                                  block=f"<p>{c.token}</p>" in html_out, source=""))
         calls = tuple(calls)
-        return Converted(calls, headings, words), Body(html_out, qa_html), list(state.problems)
+        return Converted(calls, headings, words), Body(html_out, fields_html), list(state.problems)
 
 
 # What a one-line quick answer may hold to be converted as the body's first paragraph (Converter._convert_with_head):

@@ -1,4 +1,5 @@
-"""`python build.py new TITLE`: start a draft article from the archetype `templates/archetypes/article.md`.
+"""`python build.py new TITLE`: start a draft article (or, with --page, a page) from an archetype: one per layout,
+`templates/archetypes/<layout>.md` (article.md for articles, page.md for pages, unless --layout names another).
 
 The archetype is a Jinja template rendered without HTML escaping (it produces Markdown and YAML, not HTML). Every
 front-matter value goes through the `yaml` filter, which writes a JSON string or list: JSON is valid YAML, so a
@@ -19,12 +20,11 @@ import jinja2
 
 from . import data as datafiles
 from . import yamlutil
-from .content import ArticleError, parse_article, slugify, split_front_matter
+from .content import PAGES, ArticleError, kind_of, parse_article, slugify, split_front_matter
 from .errors import Collector
-from .model import Role
+from .schemas import Schemas
 
-ARCHETYPE = "archetypes/article.md"  # under templates/
-ARCHETYPE_REL = f"templates/{ARCHETYPE}"
+ARCHETYPES = "archetypes"  # under templates/
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 DEFAULT_CATEGORY = "Hiring"
 
@@ -88,7 +88,7 @@ def join_and(items: Iterable[str]) -> str:
 
 
 def component(name: str, *args: str) -> str:
-    """The component call as an editor writes it: component("salary", "x") -> {{ salary("x") }}."""
+    """The component call as an editor writes it: component("price", "x") -> {{ price("x") }}."""
     return "{{ " + name + "(" + ", ".join(json.dumps(a) for a in args) + ") }}"
 
 
@@ -108,30 +108,55 @@ def environment(templates_dir: Path) -> jinja2.Environment:
 
 # -- the command -------------------------------------------------------------------------------------------
 
-def parse_role_ids(text: str | None) -> list[str]:
-    """'a, b,a' -> ['a', 'b']: comma-separated, blanks dropped, first occurrence kept."""
-    ids: list[str] = []
-    for part in (text or "").split(","):
-        part = part.strip()
-        if part and part not in ids:
-            ids.append(part)
-    return ids
+def parse_sets(items: list[str] | None) -> list[tuple[str, str]]:
+    """['roles=a,b', 'cta=false'] -> [('roles', 'a,b'), ('cta', 'false')]; NewPostError for one without '='."""
+    out = []
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise NewPostError([f"error: --set {item}: write FIELD=VALUE (a list as FIELD=a,b)"])
+        out.append((name.strip(), value.strip()))
+    return out
 
 
-def load_roles(site: Path) -> dict[str, Role]:
+def _typed(value: str, spec: dict):
+    """A --set value as the schema types the field: a list split on commas (blanks dropped, each once), a
+    boolean, a number, else text."""
+    kind = spec.get("type")
+    if kind == "array":
+        return list(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    if kind == "boolean" and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if kind in ("integer", "number"):
+        try:
+            return int(value) if kind == "integer" else float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def load_records(site: Path, schemas: Schemas, name: str, why: str) -> dict[str, dict]:
+    """id -> record of data.<name> (a field's x-data-ref), read and validated as the build does."""
     from .sources import read_text
 
     problems = Collector()
-    text = read_text(site / datafiles.ROLES_FILE, datafiles.ROLES_FILE, problems)
-    roles = None
-    if text is not None:
-        roles, found = datafiles.parse_roles(text)
-        problems.extend(found)
-    if roles is None or problems.problems:
+    found = None
+    for suffix in datafiles.SUFFIXES:
+        rel = "data/" + name.replace(".", "/") + suffix
+        if (site / rel).is_file():
+            text = read_text(site / rel, rel, problems)
+            if text is not None:
+                found, more = datafiles.parse(text, rel, schemas)
+                problems.extend(more)
+            break
+    else:
+        raise NewPostError([f"error: {why} names keys of data.{name}, and there is no data/{name}.yaml (nothing written)"])
+    if found is None or problems.problems:
         lines = [str(p) for p in sorted(set(problems.problems))]
-        lines.append(f"error: {datafiles.ROLES_FILE} has problems; fix them before using --roles (nothing written)")
+        lines.append(f"error: data.{name} has problems; fix them before using {why} (nothing written)")
         raise NewPostError(lines)
-    return roles
+    return {key: {**record, "id": key} if isinstance(record, dict) else record
+            for key, record in datafiles.records(found.value).items()}
 
 
 def _slug_owners(site: Path) -> dict[str, str]:
@@ -153,70 +178,95 @@ def _slug_owners(site: Path) -> dict[str, str]:
     return owners
 
 
-def _archetype_problem(exc: Exception, archetype: Path) -> str:
+def _archetype_problem(exc: Exception, archetype: Path, rel: str) -> str:
     if isinstance(exc, jinja2.TemplateSyntaxError):
-        return f"{ARCHETYPE_REL}:{exc.lineno or 1}: template syntax error: {exc.message}"
+        return f"{rel}:{exc.lineno or 1}: template syntax error: {exc.message}"
     line, tb = 1, exc.__traceback__
     while tb is not None:
         if Path(tb.tb_frame.f_code.co_filename) == archetype:
             line = tb.tb_lineno
         tb = tb.tb_next
     kind = "undefined" if isinstance(exc, jinja2.UndefinedError) else "template error"
-    return f"{ARCHETYPE_REL}:{line}: {kind}: {exc}"
+    return f"{rel}:{line}: {kind}: {exc}"
 
 
-def render(site: Path, title: str, category: str, date: dt.date, roles: list[Role], slug: str) -> str:
+def render(site: Path, archetype_name: str, values: dict) -> str:
     templates = (site / "templates").resolve()
-    archetype = templates / ARCHETYPE
+    rel = f"templates/{ARCHETYPES}/{archetype_name}.md"
+    archetype = templates / ARCHETYPES / f"{archetype_name}.md"
     if not archetype.is_file():
-        raise NewPostError([f"error: {ARCHETYPE_REL} not found: 'new' writes the article from that archetype"])
+        there = sorted(p.stem for p in (templates / ARCHETYPES).glob("*.md")) if (templates / ARCHETYPES).is_dir() else []
+        raise NewPostError([f"error: {rel} not found: 'new' writes the file from that archetype "
+                            f"(archetypes: {', '.join(there) or 'none'})"])
     try:
-        template = environment(templates).get_template(ARCHETYPE)
-        text = template.render(title=title, category=category, date=date.isoformat(), slug=slug,
-                               roles=roles, role_ids=[r.id for r in roles])
+        template = environment(templates).get_template(f"{ARCHETYPES}/{archetype_name}.md")
+        text = template.render(**values)
     except Exception as exc:  # any mistake in the archetype is reported as path:line, never a traceback
-        raise NewPostError([_archetype_problem(exc, archetype)]) from None
+        raise NewPostError([_archetype_problem(exc, archetype, rel)]) from None
     return text.rstrip("\n") + "\n"
 
 
-def new_article(site: Path, title: str, *, role_ids: list[str] | None = None, category: str = DEFAULT_CATEGORY,
-                slug: str | None = None, today: dt.date | None = None) -> str:
-    """Write content/<slug>.md from the archetype; returns its site-relative path. Raises NewPostError."""
+def new_article(site: Path, title: str, *, sets: list[tuple[str, str]] | None = None,
+                category: str = DEFAULT_CATEGORY, slug: str | None = None, layout: str | None = None,
+                page: bool = False, today: dt.date | None = None) -> str:
+    """Write content/<slug>.md (with `page`, content/pages/<slug>.md) from the layout's archetype; returns its
+    site-relative path. `sets`: (field, value) pairs for the front matter, typed by the schema; a field whose
+    schema says x-data-ref must name keys of that data. Raises NewPostError."""
     title = " ".join(title.split())
     category = " ".join(category.split())
-    role_ids = role_ids or []
     if not title:
         raise NewPostError(["error: the title is empty"])
-    if not category:
+    if not category and not page:
         raise NewPostError(["error: --category is empty"])
     if slug is not None and not SLUG_RE.match(slug):
         raise NewPostError([f"error: --slug '{slug}': use lowercase letters, digits and single hyphens (like my-article)"])
+    if layout is not None and not SLUG_RE.match(layout.replace("_", "-")):
+        raise NewPostError([f"error: --layout '{layout}': a template name such as article or page"])
     slug = slug or slugify(title)
-    rel = f"content/{slug}.md"
+    rel = f"{PAGES}{slug}.md" if page else f"content/{slug}.md"
     target = site / rel
     if target.exists():
         raise NewPostError([f"error: {rel} already exists; choose another title or pass --slug"])
     owner = _slug_owners(site).get(slug)
-    if owner is not None:
+    if owner is not None and not page:
         raise NewPostError([f"error: slug '{slug}' is already used by {owner}; choose another title or pass --slug"])
 
-    roles: list[Role] = []
-    if role_ids:
-        known = load_roles(site)
-        unknown = [r for r in role_ids if r not in known]
-        if unknown:
-            raise NewPostError([f"error: unknown role '{r}' ({datafiles.ROLES_FILE} has: {', '.join(known)})" for r in unknown])
-        roles = [known[r] for r in role_ids]
+    schemas = Schemas.load(site)
+    schema = schemas.get(kind_of(rel))
+    properties = schema.value.get("properties") or {}
+    refs = schema.refs()
+    fields: dict = {}
+    records: dict[str, dict] = {}
+    for name, value in sets or []:
+        if name not in properties:
+            raise NewPostError([f"error: --set {name}: {schema.origin} has no field '{name}' "
+                                f"(fields: {', '.join(sorted(properties))})"])
+        fields[name] = _typed(value, properties[name])
+        if name in refs:
+            known = records.setdefault(refs[name], load_records(site, schemas, refs[name], f"--set {name}"))
+            wanted = fields[name] if isinstance(fields[name], list) else [fields[name]]
+            unknown = [k for k in wanted if k not in known]
+            if unknown:
+                raise NewPostError([f"error: --set {name}: unknown key '{k}' of data.{refs[name]} (it has: "
+                                    f"{', '.join(known)})" for k in unknown])
+
+    def chosen(data_name: str, keys) -> list[dict]:
+        """The records of data.<name> with these keys, each with its `id` (for the archetype)."""
+        known = records.get(data_name) or {}
+        return [known[k] for k in keys if k in known]
 
     if today is None:
         from .options import today as build_today
 
         today = build_today()
-    text = render(site, title, category, today, roles, slug)
+    archetype = layout or ("page" if page else "article")
+    values = {"title": title, "category": category, "date": today.isoformat(), "slug": slug, "fields": fields,
+              "layout": layout, "records": chosen}
+    text = render(site, archetype, values)
     try:
-        parse_article(text, rel)  # the build's own checks: what `new` writes must build
+        parse_article(text, rel, schemas=schemas)  # the build's own checks: what `new` writes must build
     except ArticleError as exc:
-        raise NewPostError([f"error: {ARCHETYPE_REL} produced an invalid article (nothing written):",
+        raise NewPostError([f"error: templates/{ARCHETYPES}/{archetype}.md produced an invalid file (nothing written):",
                             *(f"  {p}" for p in exc.problems)]) from None
 
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -1,13 +1,14 @@
-"""Plan: every file the site emits (articles, lists, taxonomies, role pages, feed, sitemap, host files). Pure."""
+"""Plan: every file the site emits (articles, pages, lists, taxonomies, collections, feed, sitemap, host files)."""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
 
+from . import datapages
 from .assemble import Assembled, alias_url
 from .content import slugify
-from .errors import Problem
+from .errors import BuildError, Problem
 from .model import Article, Page
 from .write import unsafe_reason
 
@@ -15,7 +16,7 @@ FEED_SIZE = 20
 
 
 def article_url(article: Article) -> str:
-    return f"blog/{article.slug}/"
+    return article.url
 
 
 def category_url(name: str) -> str:
@@ -24,10 +25,6 @@ def category_url(name: str) -> str:
 
 def tag_url(name: str) -> str:
     return f"tag/{slugify(name)}/"
-
-
-def role_url(role_id: str) -> str:
-    return f"roles/{role_id}/"
 
 
 def paged_url(base: str, number: int) -> str:
@@ -64,19 +61,21 @@ def plan(a: Assembled) -> list[Page]:
     for article in a.articles:
         url = article_url(article)
         newer, older = a.neighbours[article.slug]
-        pages.append(Page(url, out_file(url), "article.html", "article", article.title, article.description,
+        pages.append(Page(url, out_file(url), f"{article.layout or 'article'}.html", "article", article.title,
+                          article.description,
                           article=article, related=a.related[article.slug], newer=newer, older=older,
                           lastmod=article.updated or article.date))
 
+    for page in a.pages:
+        pages.append(Page(page.url, out_file(page.url), f"{page.layout or 'page'}.html", "page", page.title,
+                          page.description, article=page, lastmod=page.updated or page.date))
+
     by_category: dict[str, list[Article]] = defaultdict(list)
     by_tag: dict[str, list[Article]] = defaultdict(list)
-    by_role: dict[str, list[Article]] = defaultdict(list)
     for article in a.articles:
         by_category[article.category].append(article)
         for tag in article.tags:
             by_tag[tag].append(article)
-        for role_id in article.roles:
-            by_role[role_id].append(article)
     for name in sorted(by_category):
         pages += _listing(a, category_url(name), "category", name, f"Articles in the category {name}.",
                           tuple(by_category[name]), crumb="Categories")
@@ -84,18 +83,12 @@ def plan(a: Assembled) -> list[Page]:
         pages += _listing(a, tag_url(name), "tag", f"Tagged {name}", f"Articles tagged {name}.", tuple(by_tag[name]),
                           crumb="Tags")
 
-    roles = sorted(a.roles.values(), key=lambda r: r.title.lower())
-    pages.append(Page("roles/", "roles/index.html", "roles.html", "roles", "Roles we hire for",
-                      f"Salaries, job postings, responsibilities and skills for {len(roles)} roles.",
-                      lastmod=max((r.as_of for r in roles), default=None)))
-    for role in roles:
-        url = role_url(role.id)
-        comparing = tuple(by_role.get(role.id, ()))
-        lastmod = max([role.as_of] + [(x.updated or x.date) for x in comparing])
-        pages.append(Page(url, out_file(url), "role.html", "role", role.title, role.summary, role=role, items=comparing,
-                          lastmod=lastmod))
+    try:
+        pages += datapages.plan(site.settings, a.data, a.articles)
+    except datapages.CollectionError as exc:
+        raise BuildError(exc.problems) from None
 
-    for article in a.articles:
+    for article in a.articles + a.pages:
         for alias in article.aliases:
             url = alias_url(alias)
             pages.append(Page(url, out_file(url) if url.endswith("/") else url, "redirect.html", "redirect",
@@ -110,7 +103,8 @@ def plan(a: Assembled) -> list[Page]:
 
 def site_files(a: Assembled, pages: list[Page]) -> list[Page]:
     """Files derived from the other pages: sitemap, robots.txt, and the static hosts' own files."""
-    entries = tuple((p.url, p.lastmod) for p in pages if p.lastmod is not None and p.kind not in ("redirect", "404"))
+    entries = tuple((p.url, p.lastmod) for p in pages
+                    if (p.lastmod is not None or p.kind in ALWAYS_MAPPED) and p.kind not in ("redirect", "404"))
     redirects = tuple((p.url, article_url(p.article)) for p in pages if p.kind == "redirect" and p.article)
     return [
         Page("sitemap.xml", "sitemap.xml", "sitemap.xml", "sitemap", "", "", extra={"entries": entries}),
@@ -120,10 +114,11 @@ def site_files(a: Assembled, pages: list[Page]) -> list[Page]:
     ]
 
 
-FIXED_KINDS = frozenset({"index", "404", "feed", "sitemap", "robots", "redirects", "headers", "roles"})
+ALWAYS_MAPPED = frozenset({"page", "record", "records"})  # in the sitemap even without a date
+FIXED_KINDS = frozenset({"index", "404", "feed", "sitemap", "robots", "redirects", "headers", "records"})
 
 
-def origin(page: Page) -> tuple[str, int, str]:
+def origin(page: Page, data=None) -> tuple[str, int, str]:
     """The source file, line and field a page's address comes from, for a problem with that address."""
     art = page.article
     if page.kind == "redirect" and art is not None:
@@ -139,12 +134,15 @@ def origin(page: Page) -> tuple[str, int, str]:
         name = page.extra.get("heading", "").removeprefix("Tagged ")
         index = first.tags.index(name) if name in first.tags else 0
         return first.path, first.lines.get(("tags", index), first.line_of("tags")), f"tags: '{name}'"
-    if page.kind == "role" and page.role is not None:
-        return "data/roles.yaml", page.role.line, f"role id '{page.role.id}'"
+    if page.kind == "page" and art is not None:
+        return art.path, 1, f"page {art.path.removeprefix('content/')}"
+    if page.kind == "record" and page.record is not None and data is not None:
+        name, _, key = page.record.partition("/")
+        return (*data.record_line(name, key), f"collection {page.extra['collection']} id '{key}'")
     return f"templates/{page.template}", 1, f"page {page.url!r}"
 
 
-def output_problems(pages: list[Page], static_outputs: dict[str, str]) -> list[Problem]:
+def output_problems(pages: list[Page], static_outputs: dict[str, str], data=None) -> list[Problem]:
     """Every page's output path passes the writer's own check (write.unsafe_reason), and no two files share one;
     each problem names the source field the path came from. `static_outputs`: output path -> static/ source."""
     problems = []
@@ -155,7 +153,7 @@ def output_problems(pages: list[Page], static_outputs: dict[str, str]) -> list[P
         if reason is None and page.output not in taken:
             taken[page.output] = page.url
             continue
-        path, line, field = origin(page)
+        path, line, field = origin(page, data)
         if reason is not None:
             problems.append(Problem(path, line, f"{field} would be written to {page.output!r}, outside the site's "
                                                 f"pages: {reason}"))

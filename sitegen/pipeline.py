@@ -18,12 +18,14 @@ from typing import Protocol
 from . import __version__
 from . import data as datafiles
 from . import decide
-from .assemble import Assembled, assemble
+from .assemble import Assembled, Rules, assemble
+from .components import Components, layouts
 from .deps import Fingerprints, Manifest
 from .errors import BuildError, Collector
 from .loading import Loader
 from .model import Page
 from .options import Options, today
+from .schemas import Schemas
 from .pages import output_problems, plan
 from .paths import CACHE_DIR, SitePaths, asset_problems, fingerprint
 from .progress import Progress, Result
@@ -63,14 +65,13 @@ class Session:
         self.site_base_path = "/"
         self.state: tuple[Assembled, dict[str, Page]] | None = None  # the last good build, for the preview's fast path
         self.asset_names: dict[str, str] = {}
+        self.schemas: Schemas | None = None  # what the last load read the front matter and data with
+        self.rules: Rules | None = None
 
     @property
     def files(self):
         """content/x.md -> ((mtime_ns, size), Article) of the last load."""
         return self.loader.files
-
-    def parse_roles(self, text: str):
-        return self.loader.parse_roles(text)
 
     def close(self) -> None:
         self.store.close()
@@ -111,12 +112,12 @@ class Session:
             assets = fingerprint(self.paths, self.options.fingerprint)
             self.asset_names = {k: v[0] for k, v in assets.items()}
             pages = plan(assembled)
-            BuildError.raise_if(output_problems(pages, self.asset_names) + asset_problems(assets))
+            BuildError.raise_if(output_problems(pages, self.asset_names, assembled.data) + asset_problems(assets))
             if inspect is not None:  # check: the pages are analysed, not written
                 inspect.run(self, assembled, pages, self.asset_names, pool)
                 return result
             # 5. decide which must render: those whose recorded inputs changed
-            fps = Fingerprints(assembled.site, assembled.roles, self.paths.templates, self.asset_names)
+            fps = Fingerprints(assembled.site, assembled.data, self.paths.templates, self.asset_names)
             todo, reuse, gone = decide.by_signature(pages, fps, self.manifest.entries, self.paths.out)
             todo += restore_missing(self, gone)  # what the store no longer has renders after all
             result.lap("plan")
@@ -158,29 +159,34 @@ class Session:
         return True
 
     def load(self, pool: Pool, result: Result, progress: Progress) -> Assembled:
-        """Stages 2 and 3: every data file and article, then assemble() across them. Stage 1 (sources_stamp)
-        has refused every link that leads out of the site, so nothing here is read through one."""
+        """Stages 2 and 3: schemas, data files, components and articles, then assemble() across them. Stage 1
+        (sources_stamp) has refused every link that leads out of the site, so nothing here is read through one."""
         problems = Collector()
-        site = self.loader.data_file(datafiles.SITE_FILE, lambda t: datafiles.parse_site(
-            t, base_url=self.options.base_url, known=self.store.valid), problems)
-        roles = self.loader.roles(problems)
+        schemas = Schemas.load(self.paths.root)
+        problems.extend(schemas.problems)
+        dataset = self.loader.data(schemas, self.options.base_url, problems)
+        components = Components.find(self.paths.templates)
+        problems.extend(components.problems)
+        rules = Rules(schemas, dataset, components, layouts(self.paths.templates)) if dataset is not None else None
         counts: dict[str, int] = {}
-        articles, checked = self.loader.articles(roles, pool, progress, problems, counts)
+        articles, checked = self.loader.articles(schemas, rules, pool, progress, problems, counts)
         result.cache_hits, result.converted = counts["cache_hits"], counts["converted"]
-        if site is None or roles is None:
+        if dataset is None or rules is None:
             problems.raise_if_any()
-        assert site is not None and roles is not None
+        assert dataset is not None and rules is not None
+        site = datafiles.site_settings(dataset.files["site"].value)
         # cross-references are checked even when some articles failed, so one run reports everything
-        assembled, found = assemble(site, roles, articles, self.options, checked, self.store.related)
+        assembled, found = assemble(site, dataset, rules, articles, self.options, checked, self.store.related)
         problems.extend(found)
         problems.raise_if_any()
         assert assembled is not None
+        self.schemas, self.rules = schemas, rules
         return assembled
 
     def _write_changes(self, fast, pool: Pool, progress: Progress, result: Result, started: float) -> Result:
         """Stages 6-7 for decide.by_changes(): the pages that read what changed, written in place."""
         assembled, pages, todo = fast
-        fps = Fingerprints(assembled.site, assembled.roles, self.paths.templates, self.asset_names)
+        fps = Fingerprints(assembled.site, assembled.data, self.paths.templates, self.asset_names)
         entries, written, _removed = render_and_write(self, assembled, todo, fps, pool=pool, progress=progress,
                                                       prune=False)
         self.state = (assembled, pages)

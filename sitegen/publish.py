@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from .assemble import Assembled
-from .deps import ALL, Entry, Fingerprints
+from .deps import Entry, Fingerprints
 from .errors import BuildError, Problem
 from .model import Page
 from .progress import Progress
@@ -17,7 +17,7 @@ from .workers import Pool, Setup, render_chunk, render_range, set_render_job
 from .write import Target
 from .write import InPlace, Staging
 
-HEAVY_KINDS = frozenset({"sitemap", "feed", "roles", "role"})  # each costs 5-30 ms to render at 4,000 articles
+HEAVY_KINDS = frozenset({"sitemap", "feed", "records", "record"})  # each costs 5-30 ms to render at 4,000 articles
 
 
 def restore_missing(session, restore: dict[str, tuple[Page, Entry]]) -> list[Page]:
@@ -59,7 +59,7 @@ def render_and_write(session, assembled: Assembled, todo: list[Page], fps: Finge
 
 
 def setup_for(session, assembled: Assembled, fps: Fingerprints) -> Setup:
-    """What a worker's renderer needs. Its ident is equal while site, roles, assets and templates are: a worker
+    """What a worker's renderer needs. Its ident is equal while site, data, assets and templates are: a worker
     then keeps its compiled templates."""
     stamps = []
     for root, dirs, files in os.walk(session.paths.templates):
@@ -67,9 +67,9 @@ def setup_for(session, assembled: Assembled, fps: Fingerprints) -> Setup:
         for name in sorted(files):
             st = os.stat(os.path.join(root, name))
             stamps.append((root, name, st.st_mtime_ns, st.st_size))
-    ident = hashlib.blake2b(repr((fps.base, fps.roles.get(ALL), stamps, str(session.store.path))).encode(),
+    ident = hashlib.blake2b(repr((fps.base, fps.data_ident, stamps, str(session.store.path))).encode(),
                             digest_size=16).hexdigest()
-    return Setup(ident=ident, site=assembled.site, roles=assembled.roles, templates_dir=str(session.paths.templates),
+    return Setup(ident=ident, site=assembled.site, data=assembled.data, templates_dir=str(session.paths.templates),
                  assets=session.asset_names, store=str(session.store.path),
                  keep_pages=not session.store.temporary and not session.in_place)
 
@@ -81,7 +81,7 @@ def render(session, assembled: Assembled, todo: list[Page], fps: Fingerprints, p
     setup = setup_for(session, assembled, fps)
     target = Target(str(session.paths.out), writer.stage_dir)
     old = session.manifest.entries
-    # the few expensive pages (sitemap, feed, role pages) first, so no worker is left with one at the end
+    # the few expensive pages (sitemap, feed, collections) first, so no worker is left with one at the end
     ordered = sorted(todo, key=lambda page: page.kind not in HEAVY_KINDS) + [page for page, _ in restore.values()]
     items = [(page, old[page.output].digest if page.output in old else None,
               restore[page.output][1].digest if page.output in restore else None) for page in ordered]
@@ -105,8 +105,8 @@ def render(session, assembled: Assembled, todo: list[Page], fps: Fingerprints, p
         if r.output in restore:
             entries[r.output] = restore[r.output][1]
         else:
-            entries[r.output] = Entry(fps.signature(by_output[r.output], r.templates, r.roles), r.digest, r.templates,
-                                      r.roles)
+            entries[r.output] = Entry(fps.signature(by_output[r.output], r.templates, r.data), r.digest, r.templates,
+                                      r.data)
         if r.changed:
             written.append(r.output)
     if problems:

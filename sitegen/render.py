@@ -11,12 +11,13 @@ from typing import Any, Callable
 import jinja2
 from markupsafe import Markup
 
-from . import __version__, formats
-from .deps import Deps, RecordingRoles
+from . import __version__, datapages, formats
+from .components import FOLDER as COMPONENTS
+from .deps import Deps, recording
 from .errors import Problem
-from .markdown_ext import BLOCK_COMPONENTS, TOKEN_RE, faq_sections, html_to_text, questions
+from .markdown_ext import TOKEN_RE, faq_sections, html_to_text, questions
 from .identity import Uncacheable, identity
-from .model import Article, Body, Component, Page, Role, Site
+from .model import Article, Body, Component, Page, Site
 
 BLOCK_TOKEN_RE = re.compile(r"<p>(SGCOMP\d+X)</p>")
 MODEL_REPR_RE = re.compile(r"'sitegen\.model\.(\w+) object'")
@@ -166,11 +167,65 @@ def loads_recorded(cls: type[jinja2.Environment] = RecordingEnvironment) -> bool
     return True
 
 
+class ComponentFailure(Exception):
+    """`fail("message")` in a component: reported against the line that calls it."""
+
+
+def fail(message: object) -> None:
+    raise ComponentFailure(str(message))
+
+
+class CallerPage:
+    """`page` inside a component: the article or page that calls it (its fields, its front matter, and the HTML of
+    its Markdown fields). The Renderer points it at each caller in turn; it notes whether the call read it, so a
+    call that did not can be remembered by its arguments alone."""
+
+    __slots__ = ("_renderer",)
+
+    def __init__(self, renderer: "Renderer"):
+        self._renderer = renderer
+
+    def _caller(self) -> tuple[Article, dict[str, Markup]]:
+        renderer = self._renderer
+        if renderer.caller is None:
+            raise AttributeError("page is only defined inside a component")
+        renderer.caller_read = True
+        return renderer.caller
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        article, html = self._caller()
+        if name in html:
+            return html[name]
+        if name in Article.__dataclass_fields__ and name not in ("converted", "key", "lines", "complete", "fields"):
+            return getattr(article, name)
+        try:
+            return article.fields[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self.__getattr__(name)
+        except AttributeError:
+            raise KeyError(name) from None
+
+    def get(self, name: str, default: Any = None) -> Any:
+        try:
+            return self.__getattr__(name)
+        except AttributeError:
+            return default
+
+    def calls(self, name: str) -> bool:
+        return self._caller()[0].calls(name)
+
+
 class Renderer:
     """Renders pages of one site. Templates compile once per process and are kept; each render returns the page's
     bytes and what it read (Deps)."""
 
-    def __init__(self, site: Site, roles: dict[str, Role], templates_dir: str, templates_rel: str,
+    def __init__(self, site: Site, dataset, templates_dir: str, templates_rel: str,
                  assets: dict[str, str], bodies: Callable[[str], Body],
                  records: Callable[[str], Article] | None = None):
         self.site = site
@@ -179,22 +234,27 @@ class Renderer:
         self.templates_rel = templates_rel
         self.bodies = bodies
         self.deps = Deps()
-        self.roles = RecordingRoles(roles, lambda: self.deps)
+        self.dataset = dataset
+        self.data = recording(dataset, lambda: self.deps)
         self.env = make_environment(templates_dir, site.base_path, assets, RecordingEnvironment)
         self.env.on_load = lambda name: self.deps.templates.add(name)
         # when the recording cannot be trusted (loads_recorded), every page reads every template
         self.every_template: frozenset[str] | None = None
         if not loads_recorded():
             self.every_template = frozenset(self.env.loader.list_templates())
-        self.env.globals.update(site=site, roles=self.roles)
+        self.caller: tuple[Article, dict[str, Markup]] | None = None  # who calls the component being rendered
+        self.caller_read = False
+        self.env.globals.update(site=site, data=self.data, page=CallerPage(self), fail=fail)
         self.env.globals["partial"] = self.partial
-        # Partials that depend only on their values (a salary table of the same roles, a role's skills, the call
-        # to action, an article's card) render once per renderer: their HTML and what they read (replayed into
-        # each page's Deps). Once MEMO_LIMIT entries are kept, new ones are not added: the ones kept go on being
-        # hit (dropping the oldest instead would miss every card when a site has more than fit, as pages pass
-        # over them in turn).
+        self.env.globals["record_url"] = lambda collection, key: datapages.record_url(site.settings, self.data,
+                                                                                     collection, key)
+        # Partials that depend only on their values (an article's card, a component call that did not read `page`)
+        # render once per renderer: their HTML and what they read (replayed into each page's Deps). Once
+        # MEMO_LIMIT entries are kept, new ones are not added: the ones kept go on being hit (dropping the oldest
+        # instead would miss every card when a site has more than fit, as pages pass over them in turn).
         self._memo: dict[object, tuple[Markup, frozenset[str], frozenset[str]]] = {}
         self._sets: dict[frozenset[str], frozenset[str]] = {}  # one copy of each set of names the entries read
+        self._modules: dict[str, tuple[Any, frozenset[str]]] = {}  # component -> (template module, what it loaded)
         self.mark_component: Callable[[Component, Markup | str], Markup] | None = None  # see filled_component()
         self.check_record: dict | None = None  # check's record of where each url() came from (checks_html.prepare)
 
@@ -202,86 +262,100 @@ class Renderer:
     def _partial(self, name: str, **context: Any) -> Markup:
         return Markup(self.env.get_template(name).render(**context))
 
-    def _memo_partial(self, key: object, name: str, make_context: Callable[[], dict[str, Any]]) -> Markup:
-        """`_partial` for output that depends on `key` alone (plus the site, roles and templates this renderer
-        was made with); what it read is recorded once and added to every page that shows it."""
-        page_deps = self.deps
-        hit = self._memo.get(key)
-        if hit is None:
-            self.deps = Deps()
-            try:
-                html = self._partial(name, **make_context())
-                read = self.deps
-            finally:
-                self.deps = page_deps
-            templates, roles = frozenset(read.templates), frozenset(read.roles)
-            hit = (html, self._sets.setdefault(templates, templates), self._sets.setdefault(roles, roles))
-            if len(self._memo) < MEMO_LIMIT:
-                self._memo[key] = hit
-        page_deps.templates |= hit[1]
-        page_deps.roles |= hit[2]
+    def _remember(self, key: object, html: Markup, read: Deps) -> tuple[Markup, frozenset[str], frozenset[str]]:
+        templates, data = frozenset(read.templates), frozenset(read.data)
+        hit = (html, self._sets.setdefault(templates, templates), self._sets.setdefault(data, data))
+        if len(self._memo) < MEMO_LIMIT:
+            self._memo[key] = hit
+        return hit
+
+    def _replay(self, hit: tuple[Markup, frozenset[str], frozenset[str]]) -> Markup:
+        self.deps.templates |= hit[1]
+        self.deps.data |= hit[2]
         return hit[0]
 
     def partial(self, name: str, **values: Any) -> Markup:
         """`{{ partial("partials/article_card.html", entry=entry) }}` in a template: the partial sees only these
-        values and the globals (site, roles, url, asset), so the same values give the same HTML, rendered once."""
+        values and the globals (site, data, url, asset), so the same values give the same HTML, rendered once."""
         try:
             key = hashlib.blake2b(identity((name, values)).encode(), digest_size=16).digest()
         except Uncacheable:
             return self._partial(name, **values)
-        return self._memo_partial(key, name, lambda: values)
+        hit = self._memo.get(key)
+        if hit is None:
+            page_deps, self.deps = self.deps, Deps()
+            try:
+                html = self._partial(name, **values)
+                read = self.deps
+            finally:
+                self.deps = page_deps
+            hit = self._remember(key, html, read)
+        return self._replay(hit)
 
-    def filled_component(self, c: Component, article: Article, qa_html: str) -> Markup | str:
+    def filled_component(self, c: Component, article: Article, fields: dict[str, Markup]) -> Markup | str:
         """What a component's token becomes in the article: its output, passed through `mark_component` when set
         (check marks where each component's output starts and ends, to place its findings on the calling line)."""
-        out = self.component(c, article, qa_html)
+        out = self.component(c, article, fields)
         return out if self.mark_component is None else self.mark_component(c, out)
 
-    def component(self, c: Component, article: Article, qa_html: str) -> Markup | str:
-        roles = self.roles
-        args = c.args
-        if c.name == "salary":
-            r = roles[args[0]]
-            return formats.money(r.median_base, r.currency)
-        if c.name == "postings":
-            return formats.count(roles[args[0]].job_postings)
-        if c.name == "salary_gap":
-            hi, lo = roles[args[0]], roles[args[1]]
-            return formats.money(hi.median_base - lo.median_base, hi.currency)
-        if c.name == "role":
-            value = getattr(roles[args[0]], args[1])
-            if args[1] == "as_of":
-                return formats.long_date(value)
-            if args[1] == "median_base":
-                return formats.money(value, roles[args[0]].currency)
-            if args[1] == "job_postings":
-                return formats.count(value)
-            return str(value)
-        if c.name == "salary_table":
-            ids = tuple(args or article.roles)
-            return self._memo_partial((c.name, ids), "partials/salary_table.html",
-                                      lambda: {"table_roles": [roles[i] for i in ids]})
-        if c.name == "quick_answer":
-            return self._partial("partials/quick_answer.html", answer=Markup(qa_html), article=article,
-                                 answer_roles=[roles[i] for i in article.roles])
-        if c.name in ("responsibilities", "skills"):
-            role = roles[args[0]]
-            return self._memo_partial((c.name, args[0]), "partials/role_items.html",
-                                      lambda: {"role": role, "kind": c.name, "items": getattr(role, c.name)})
-        if c.name == "cta":
-            return self._memo_partial(("cta",), "partials/cta.html", lambda: {"cta": self.site.cta})
-        raise AssertionError(c.name)  # assemble() rejected unknown names
+    def _component_module(self, name: str) -> tuple[Any, frozenset[str]]:
+        known = self._modules.get(name)
+        if known is None:
+            outer, self.deps = self.deps, Deps()
+            try:
+                module = self.env.get_template(f"{COMPONENTS}/{name}.html").module
+            finally:
+                loaded, self.deps = frozenset(self.deps.templates), outer
+            known = self._modules[name] = (module, loaded)
+        return known
 
-    def _fill(self, html: str, article: Article, by_token: dict[str, Component], qa_html: str = "") -> str:
-        """`html` with its component tokens replaced."""
+    def component(self, c: Component, article: Article, fields: dict[str, Markup]) -> Markup:
+        """The output of one call: the component's macro with the call's arguments, `page` pointing at the caller.
+        A call that does not read `page` is remembered by its arguments (its reads replayed on each page)."""
+        try:
+            key = ("component", identity((c.name, c.args, c.kwargs)))
+        except Uncacheable:  # pragma: no cover - parse_call gives literals only
+            key = None
+        hit = self._memo.get(key) if key is not None else None
+        if hit is not None:
+            return self._replay(hit)
+        page_deps, self.deps = self.deps, Deps()
+        previous = (self.caller, self.caller_read)
+        self.caller, self.caller_read = (article, fields), False
+        misses = len(self.data.misses)
+        try:
+            module, loaded = self._component_module(c.name)
+            self.deps.templates |= loaded
+            self.deps.templates.add(f"{COMPONENTS}/{c.name}.html")
+            html = Markup(getattr(module, c.name)(*c.args, **dict(c.kwargs)))
+            read, read_page = self.deps, self.caller_read
+        except ComponentFailure as exc:
+            raise TemplateProblem(Problem(article.path, c.line, f"component {c.name}(): {exc}")) from None
+        except jinja2.UndefinedError as exc:
+            what = self.data.misses[-1] if len(self.data.misses) > misses else MODEL_REPR_RE.sub(r"\1", exc.message or "")
+            raise TemplateProblem(Problem(article.path, c.line, f"component {c.name}(): undefined: {what}")) from None
+        except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError, ArithmeticError) as exc:
+            problem = template_problem(exc, self.templates_rel, self.templates_dir)
+            raise TemplateProblem(Problem(article.path, c.line, f"component {c.name}(): {problem.message} "
+                                                                f"({problem.path}:{problem.line})")) from None
+        finally:
+            self.caller, self.caller_read = previous
+            self.deps, page_deps = page_deps, self.deps
+        if read_page or key is None:
+            self.deps.templates |= read.templates
+            self.deps.data |= read.data
+            return html
+        return self._replay(self._remember(key, html, read))
+
+    def _fill(self, html: str, article: Article, by_token: dict[str, Component], fields: dict[str, Markup]) -> str:
+        """`html` with its component tokens replaced: a call alone in its paragraph by the component's output in
+        place of the paragraph, a call inside one by the output with the whitespace around it trimmed."""
         def block(m: re.Match) -> str:
             c = by_token[m.group(1)]
-            if c.name not in BLOCK_COMPONENTS:
-                return m.group(0)
-            return str(self.filled_component(c, article, qa_html))
+            return str(self.filled_component(c, article, fields)) if c.block else m.group(0)
 
         def inline(m: re.Match) -> str:
-            return str(Markup.escape(self.filled_component(by_token[m.group(0)], article, qa_html)))
+            return str(self.filled_component(by_token[m.group(0)], article, fields)).strip()
 
         return TOKEN_RE.sub(inline, BLOCK_TOKEN_RE.sub(block, html))
 
@@ -291,23 +365,23 @@ class Renderer:
         assert self.records is not None, "slim articles need a renderer with the store's records"
         return self.records(article.key)
 
-    def _filled(self, article: Article) -> tuple[str, str, Body]:
+    def _filled(self, article: Article) -> tuple[str, dict[str, Markup]]:
         article = self.complete(article)
         body = self.bodies(article.key)
         by_token = {c.token: c for c in article.converted.components}
-        qa = self._fill(body.quick_answer_html, article, by_token)
-        return self._fill(body.html, article, by_token, qa), qa, body
+        fields = {name: Markup(self._fill(html, article, by_token, {})) for name, html in body.fields.items()}
+        return self._fill(body.html, article, by_token, fields), fields
 
-    def article_body(self, article: Article) -> tuple[Markup, Markup]:
-        """The article's HTML with every component filled in from data, and its quick answer."""
-        html, qa, _body = self._filled(article)
-        return Markup(html), Markup(qa)
+    def article_body(self, article: Article) -> tuple[Markup, dict[str, Markup]]:
+        """The article's HTML with every component filled in from data, and the HTML of its Markdown fields."""
+        html, fields = self._filled(article)
+        return Markup(html), fields
 
-    def article_parts(self, article: Article) -> tuple[Markup, Markup, list[dict[str, str]]]:
+    def article_parts(self, article: Article) -> tuple[Markup, dict[str, Markup], list[dict[str, str]]]:
         """article_body() and the FAQ: each question with its anchor and the visible text of its answer."""
         article = self.complete(article)  # _filled() completes it too; faq_entries() needs its headings
-        html, qa, _body = self._filled(article)
-        return Markup(html), Markup(qa), faq_entries(article, html)
+        html, fields = self._filled(article)
+        return Markup(html), fields, faq_entries(article, html)
 
     # -- pages ------------------------------------------------------------------------------------------
     def render(self, page: Page, make_context: Callable[["Renderer", Page], dict[str, Any]]) -> tuple[bytes, Deps]:
@@ -319,8 +393,15 @@ class Renderer:
             if self.every_template is not None:
                 self.deps.templates |= self.every_template
             return data, self.deps
-        except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
-            raise TemplateProblem(template_problem(exc, self.templates_rel, self.templates_dir)) from None
+        except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError, ArithmeticError) as exc:
+            problem = template_problem(exc, self.templates_rel, self.templates_dir)
+            if page.record is not None and problem.path == f"{self.templates_rel}/{page.template}":
+                # a collection's page whose own template failed: the record it could not render is the place
+                name, _, key = page.record.partition("/")
+                rel, line = self.dataset.record_line(name, key)
+                problem = Problem(rel, line, f"{name} '{key}' cannot be rendered by {self.templates_rel}/"
+                                             f"{page.template}: {problem.message} ({problem.path}:{problem.line})")
+            raise TemplateProblem(problem) from None
 
 
 def faq_entries(article: Article, body: str) -> list[dict[str, str]]:

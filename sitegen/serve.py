@@ -39,9 +39,10 @@ from .errors import BuildError
 from .pipeline import Result, Session
 from .preview_http import SiteHandler, overlay
 from .reload import handlers as reload_handlers, push_reload
+from .sources import SOURCE_FOLDERS
 from .watch import Builder, Events
 
-WATCHED = ("content", "data", "templates", "static")
+WATCHED = SOURCE_FOLDERS
 
 
 # -- the browser side -------------------------------------------------------------------------------------------

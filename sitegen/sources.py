@@ -16,7 +16,7 @@ from .content import decode_source, read_source
 from .errors import Collector, Problem
 from .limits import MAX_CONTENT_BYTES
 
-SOURCE_FOLDERS = ("content", "data", "templates", "static")
+SOURCE_FOLDERS = ("content", "data", "schemas", "templates", "static")
 
 
 def _inside(real: str, root_real: str) -> bool:

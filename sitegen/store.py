@@ -5,7 +5,7 @@
   setting or a new release of sitegen simply misses. Values are JSON and LZ4, never pickle, and each row carries a
   digest of its record and body, so a foreign or corrupt row is ignored and rebuilt, never trusted. Bodies (HTML)
   stay on disk; the build keeps only article metadata in memory. Beside the full record, a row keeps the slim
-  article (content.slim) with its own problems for one set of role ids: a one-shot build loads and checks cached
+  article (content.slim) with its own problems for one set of rules (assemble.Rules.ident): a one-shot build loads and checks cached
   articles from that alone. `Writer` and `Reader` are the worker processes' connections to it.
 - `ValidData`: data files found valid (yamlutil.validity_key), so they are not validated again.
 - `RelatedMemo`: the last related reading worked out (assemble.related_key).
@@ -27,21 +27,24 @@ import lz4.block
 import orjson
 
 from . import __version__
-from .assemble import checked_slim
-from .content import from_record, slim, to_record
+from .assemble import Rules, checked_slim
+from .content import from_record, kind_of, slim, to_record
+from .schemas import Schemas
 from .errors import Problem
 from .markdown_ext import config_fingerprint
-from .yamlutil import _schema_bytes
-from .model import Article, Body, Role
+from .model import Article, Body
 
-FORMAT = "sitegen-store-6"
+FORMAT = "sitegen-store-7"
 Checks = dict[str, tuple[Article, list[Problem]]]  # article key -> assemble.checked_slim() of it, when known
 # what a stored article depends on besides its bytes: the Markdown configuration and the front-matter schema
-_SALT = f"{FORMAT}\0{__version__}\0{config_fingerprint()}\0".encode() + _schema_bytes("article") + b"\0"
+_SALT = f"{FORMAT}\0{__version__}\0{config_fingerprint()}\0".encode()
 
 
-def article_key(path: str, data: bytes) -> str:
-    return hashlib.blake2b(_SALT + path.encode() + b"\0" + data, digest_size=20).hexdigest()
+def article_key(path: str, data: bytes, schemas: Schemas | None = None) -> str:
+    """The store's key of an article: its path and bytes, the converter, and the schema of its front matter (it
+    decides which fields are Markdown and which name data)."""
+    schema = (schemas or Schemas({}, [])).get(kind_of(path))
+    return hashlib.blake2b(_SALT + schema.text + b"\0" + path.encode() + b"\0" + data, digest_size=20).hexdigest()
 
 
 def _pack(value) -> bytes:
@@ -138,7 +141,7 @@ class ArticleStore:
     ids."""
 
     # `digest`: of record and body, so a damaged row is a miss; `checked`: the slim record (content.slim) with its own
-    # problems for one set of role ids, so a one-shot build need not decode the record
+    # problems for one set of rules (assemble.Rules.ident), so a one-shot build need not decode the record
     TABLE = "CREATE TABLE IF NOT EXISTS articles (key TEXT PRIMARY KEY, digest TEXT, checked BLOB, record BLOB, body BLOB)"
 
     def __init__(self, db: sqlite3.Connection):
@@ -159,10 +162,10 @@ class ArticleStore:
                 found[key] = each(article) if each is not None else article
         return found
 
-    def checked_slim(self, keys: list[str], roles: dict[str, Role]) -> dict[str, tuple[Article, list[Problem]]]:
-        """Slim articles among `keys` whose problems were found with these role ids (assemble.checked_slim, without
+    def checked_slim(self, keys: list[str], rules: Rules) -> dict[str, tuple[Article, list[Problem]]]:
+        """Slim articles among `keys` whose problems were found with these rules (assemble.checked_slim, without
         decoding the complete record); the others are left to `get()`."""
-        wanted = roles_id(roles)
+        wanted = rules.ident
         found: dict[str, tuple[Article, list[Problem]]] = {}
         for chunk, marks in _chunks(keys):
             rows = self.db.execute(f"SELECT key, digest, checked, record, body FROM articles WHERE key IN ({marks})", chunk)
@@ -177,17 +180,17 @@ class ArticleStore:
                     continue
         return found
 
-    def put_checks(self, items: list[tuple[Article, list[Problem]]], roles: dict[str, Role]) -> None:
-        """Record slim articles' problems for these role ids (after the role ids changed)."""
-        rid = roles_id(roles)
+    def put_checks(self, items: list[tuple[Article, list[Problem]]], rules: Rules) -> None:
+        """Record slim articles' problems for these rules (after the rules changed)."""
+        rid = rules.ident
         rows = [(_checked(article, rid, (article, found)), article.key) for article, found in items]
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany("UPDATE articles SET checked=? WHERE key=?", rows)
 
-    def put_many(self, items: list[tuple[Article, Body]], roles: dict[str, Role] | None = None,
+    def put_many(self, items: list[tuple[Article, Body]], rules: Rules | None = None,
                  checks: Checks | None = None) -> None:
-        _put_many(self.db, items, roles, checks)
+        _put_many(self.db, items, rules, checks)
 
     def prune(self, keep: set[str]) -> None:
         """Forget articles no longer in the site (edited or deleted)."""
@@ -272,33 +275,28 @@ def _chunks(keys: list[str]):
         yield chunk, ",".join("?" * len(chunk))
 
 
-def roles_id(roles: dict[str, Role]) -> str:
-    """What an article's own problems depend on in the roles: their ids, in order (messages list them)."""
-    return hashlib.blake2b("\0".join(roles).encode(), digest_size=16).hexdigest()
-
-
 def _blobs_digest(record: bytes, body: bytes) -> str:
     return hashlib.blake2b(record + b"\0" + body, digest_size=8).hexdigest()
 
 
 def _checked(article: Article, rid: str | None, check: tuple[Article, list[Problem]] | None) -> bytes:
     """The `checked` column: the slim record and the article's own problems (`check`, assemble.checked_slim()) for
-    the role ids `rid` (None: unchecked)."""
+    the rules `rid` (None: unchecked)."""
     if rid is None:
         return orjson.dumps([to_record(slim(article)), None, []])
     kept, problems = check
     return orjson.dumps([to_record(kept), rid, [[p.line, p.message] for p in problems]])
 
 
-def _put_many(db: sqlite3.Connection, items: list[tuple[Article, Body]], roles: dict[str, Role] | None,
+def _put_many(db: sqlite3.Connection, items: list[tuple[Article, Body]], rules: Rules | None,
               checks: Checks | None) -> None:
-    rid = roles_id(roles) if roles is not None else None
+    rid = rules.ident if rules is not None else None
     rows = []
     for article, body in items:
         check = None
-        if roles is not None:
-            check = (checks or {}).get(article.key) or checked_slim(article, roles)
-        record, html = _pack(to_record(article)), _pack([body.html, body.quick_answer_html])
+        if rules is not None:
+            check = (checks or {}).get(article.key) or checked_slim(article, rules)
+        record, html = _pack(to_record(article)), _pack([body.html, body.fields])
         rows.append((article.key, _blobs_digest(record, html), _checked(article, rid, check), record, html))
     with db:
         db.execute("BEGIN")
@@ -313,9 +311,9 @@ class Writer:
         self.db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA synchronous=NORMAL")
 
-    def put_many(self, items: list[tuple[Article, Body]], roles: dict[str, Role] | None = None,
+    def put_many(self, items: list[tuple[Article, Body]], rules: Rules | None = None,
                  checks: Checks | None = None) -> None:
-        _put_many(self.db, items, roles, checks)
+        _put_many(self.db, items, rules, checks)
 
     def put_pages(self, pages: list[tuple[str, bytes]]) -> None:
         """Rendered pages (digest, bytes), LZ4-compressed; one already stored is left as it is."""
@@ -365,5 +363,7 @@ def _body(db: sqlite3.Connection, key: str) -> Body:
 
 
 def _body_of(blob: bytes) -> Body:
-    html, quick = _unpack(blob)
-    return Body(html, quick)
+    html, fields = _unpack(blob)
+    if not isinstance(html, str) or not isinstance(fields, dict):
+        raise ValueError("damaged body")
+    return Body(html, fields)

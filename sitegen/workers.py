@@ -3,7 +3,7 @@
 Each worker keeps one Markdown converter (reset between articles) and one Renderer per site setup, so templates
 compile once per process. Tasks and results are plain picklable values.
 
-A build's job (the roles and store for conversion; the setup, target and pages for rendering) goes to each worker
+A build's job (the rules, store and schemas for conversion; the setup, target and pages for rendering) goes to each worker
 once, through the pool's initializer: with `fork` (the default on Linux) the worker inherits it
 from the parent's memory without pickling, so a task is just a range of indexes; with `spawn` (Python's default on
 macOS and Windows) or `forkserver` it is pickled once per worker. The initializer keeps it in this module
@@ -21,11 +21,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .assemble import checked_slim
+from .assemble import Rules, checked_slim
 from .content import ArticleError, decode_source, internal_error, parse_article, read_source
 from .contexts import context
 from .errors import Problem
-from .model import Article, Body, Page, Role, Site
+from .data import DataSet
+from .model import Article, Body, Page, Site
+from .schemas import Schemas
 from .render import Renderer, TemplateProblem
 from .store import Reader, Writer, article_key, page_digest
 from .write import Target, made_dirs, place
@@ -33,11 +35,11 @@ from .write import Target, made_dirs, place
 PARALLEL_MIN = 48  # below this many tasks, a pool costs more than it saves
 
 
-def parse_one(task: tuple[str, str]) -> tuple[str, Article | None, Body | None, list[Problem]]:
-    """Read, decode and convert one article (site-relative path, absolute path). Whatever the file holds, the answer
-    is an article or its problems: an exception no input should cause is reported as an internal error of that
-    file, so one bad file cannot crash the build."""
-    rel, path = task
+def parse_one(task: tuple[str, str, Schemas]) -> tuple[str, Article | None, Body | None, list[Problem]]:
+    """Read, decode and convert one article (site-relative path, absolute path, the site's schemas). Whatever the
+    file holds, the answer is an article or its problems: an exception no input should cause is reported as an
+    internal error of that file, so one bad file cannot crash the build."""
+    rel, path, schemas = task
     raw, problem = read_source(path, rel)
     if raw is None:
         return rel, None, None, [problem]
@@ -45,7 +47,7 @@ def parse_one(task: tuple[str, str]) -> tuple[str, Article | None, Body | None, 
     if text is None:
         return rel, None, None, [problem]
     try:
-        article, body = parse_article(text, rel, article_key(rel, raw))
+        article, body = parse_article(text, rel, article_key(rel, raw, schemas), schemas)
     except ArticleError as exc:
         return rel, None, None, exc.problems
     except Exception as exc:  # noqa: BLE001 - reported against the file, never a traceback
@@ -53,8 +55,8 @@ def parse_one(task: tuple[str, str]) -> tuple[str, Article | None, Body | None, 
     return rel, article, body, []
 
 
-# The conversion job of a one-shot build (roles, store path), set in each worker by the pool's initializer.
-_convert_job: tuple[dict[str, Role], str] | None = None
+# The conversion job of a one-shot build (rules, store path, schemas), set in each worker by the pool's initializer.
+_convert_job: tuple[Rules, str, Schemas] | None = None
 _writers: dict[str, Writer] = {}
 
 
@@ -66,7 +68,7 @@ def writer_for(store_path: str) -> Writer:
     return writer
 
 
-def set_convert_job(job: tuple[dict[str, Role], str] | None) -> None:
+def set_convert_job(job: tuple[Rules, str, Schemas] | None) -> None:
     """The pool initializer of a conversion (Pool(initializer=set_convert_job, initargs=(job,)))."""
     global _convert_job
     _convert_job = job
@@ -76,20 +78,20 @@ def convert_chunk(tasks: list[tuple[str, str]]) -> list[tuple[str, Article | Non
     """Convert a chunk of articles in a worker, store them there, and return each one slim with its own problems
     (assemble.article_problems): the parent then never unpickles, packs or checks a complete article."""
     assert _convert_job is not None, "start the pool with initializer=set_convert_job"
-    roles, store_path = _convert_job
+    rules, store_path, schemas = _convert_job
     writer = writer_for(store_path)
     out: list[tuple[str, Article | None, list[Problem]]] = []
     done = []
     checks = {}
     for task in tasks:
-        rel, article, body, found = parse_one(task)
+        rel, article, body, found = parse_one((*task, schemas))
         if article is None or body is None:
             out.append((rel, None, found))
             continue
         done.append((article, body))
-        kept, found = checks[article.key] = checked_slim(article, roles)
+        kept, found = checks[article.key] = checked_slim(article, rules)
         out.append((rel, kept, found))
-    writer.put_many(done, roles, checks)
+    writer.put_many(done, rules, checks)
     return out
 
 
@@ -99,7 +101,7 @@ class Setup:
 
     ident: str
     site: Site
-    roles: dict[str, Role]
+    data: DataSet
     templates_dir: str
     assets: dict[str, str]
     store: str
@@ -120,7 +122,7 @@ def renderer_for(setup: Setup) -> Renderer:
     if renderer is None:
         _renderers.clear()
         reader = Reader(Path(setup.store))
-        renderer = Renderer(setup.site, setup.roles, setup.templates_dir, "templates", setup.assets, reader.body,
+        renderer = Renderer(setup.site, setup.data, setup.templates_dir, "templates", setup.assets, reader.body,
                             reader.article)
         _renderers[setup.ident] = renderer
         _readers.clear()
@@ -133,7 +135,7 @@ class Rendered:
     output: str
     digest: str
     templates: tuple[str, ...]
-    roles: tuple[str, ...]
+    data: tuple[str, ...]
     changed: bool  # bytes differ from the current output's
     temp: str | None  # the preview's file to rename into place at commit
     problem: Problem | None = None
@@ -147,12 +149,12 @@ def render_one(renderer: Renderer, page: Page, target: Target, previous: str | N
         data = None
         if stored is not None:
             try:
-                data, templates, roles = read_stored(stored), (), ()
+                data, templates, read = read_stored(stored), (), ()
             except KeyError:  # damaged or gone since the parent looked: render it (its signature says same bytes)
                 stored = None
         if data is None:
             data, deps = renderer.render(page, context)
-            templates, roles = deps.frozen()
+            templates, read = deps.frozen()
         digest = page_digest(data)
         changed, temp = place(target, page.output, data, digest, previous)
     except TemplateProblem as exc:
@@ -160,7 +162,7 @@ def render_one(renderer: Renderer, page: Page, target: Target, previous: str | N
     except Exception as exc:  # noqa: BLE001 - reported against the page's source, never a traceback
         source = page.article.path if page.article is not None else f"templates/{page.template}"
         return Rendered(page.output, "", (), (), False, None, Problem(source, 1, internal_error(exc))), b""
-    return Rendered(page.output, digest, templates, roles, changed, temp), b"" if stored is not None else data
+    return Rendered(page.output, digest, templates, read, changed, temp), b"" if stored is not None else data
 
 
 def render_chunk(task: tuple[Setup, Target, list[tuple[Page, str | None, str | None]]]) -> list[Rendered]:

@@ -1,18 +1,13 @@
-"""Safe YAML loading that remembers the line of every value, and JSON-Schema validation with `path:line` errors."""
+"""Safe, bounded YAML loading that remembers the line of every value (validation: sitegen.schemas)."""
 
 from __future__ import annotations
 
 import datetime as _dt
-import functools
-import hashlib
-import json
 import re
-from importlib import metadata, resources
-from typing import Any, Protocol
+from typing import Any
 
 import yaml
 
-from .errors import Problem
 from .limits import MAX_ALIAS_VALUES, MAX_YAML_DEPTH
 
 # libyaml's C loader when present (issue: speed), the pure-Python safe loader otherwise. Never the unsafe one.
@@ -191,121 +186,3 @@ def line_of(lines: Lines, path: tuple) -> int:
     while path not in lines and path:
         path = path[:-1]
     return lines.get(path, 1)
-
-
-@functools.cache
-def _schema_bytes(name: str) -> bytes:
-    return resources.files("sitegen").joinpath("schemas", f"{name}.schema.json").read_bytes()
-
-
-@functools.cache
-def schema(name: str) -> dict:
-    return json.loads(_schema_bytes(name))
-
-
-@functools.cache
-def _validator(name: str) -> jsonschema.protocols.Validator:
-    import jsonschema  # 50 ms to import: a warm build whose data files were valid before does without it
-
-    sch = schema(name)
-    cls = jsonschema.validators.validator_for(sch)
-    return cls(sch, format_checker=cls.FORMAT_CHECKER)
-
-
-def _describe(error: jsonschema.ValidationError) -> str:
-    where = ".".join(str(p) for p in error.absolute_path)
-    prefix = f"{where}: " if where else ""
-    validator = error.validator
-    if validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else error.message
-        return f"{prefix}missing required field '{missing}'"
-    if validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        return f"{prefix}unknown field{'s' if len(extra) > 1 else ''} " + ", ".join(f"'{e}'" for e in extra)
-    if validator == "type":
-        expected = error.validator_value
-        expected = " or ".join(expected) if isinstance(expected, list) else expected
-        got = _json_type(error.instance)
-        hint = ""
-        if "string" in str(expected) and got in ("boolean", "number"):
-            hint = " (YAML reads yes/no/on/off as booleans and 12:30 or 0123 as numbers: put the value in quotes)"
-        return f"{prefix}expected {expected}, got {got} {_show(error.instance)}{hint}"
-    if validator == "format":
-        return f"{prefix}expected a {error.validator_value} (YYYY-MM-DD), got {_show(error.instance)}"
-    if validator == "enum":
-        return f"{prefix}must be one of " + ", ".join(_show(v) for v in error.validator_value) + f", got {_show(error.instance)}"
-    if validator == "pattern":
-        hint = error.schema.get("description", f"the pattern {error.validator_value}")
-        return f"{prefix}{_show(error.instance)} does not match {hint}"
-    if validator in ("minLength", "minItems", "minimum"):
-        return f"{prefix}{_show(error.instance)} is too small or empty (minimum {error.validator_value})"
-    return f"{prefix}{error.message}"
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "list"
-    return "mapping"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, (dict, list)):
-        return "(" + _json_type(value) + ")"
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 40 else text[:37] + '..."'
-
-
-class KnownValid(Protocol):
-    """Where validate() remembers data it found valid (sitegen.store.ValidData)."""
-
-    def known_valid(self, key: str) -> bool: ...
-
-    def remember_valid(self, key: str) -> None: ...
-
-
-def validity_key(data: Any, schema_name: str) -> str:
-    """Equal for data that validate() would judge the same: the data written out exactly (repr tells apart 1, 1.0,
-    True and '1', NaN and None), the schema's text and the validator's version."""
-    h = hashlib.blake2b(_validity_salt(schema_name), digest_size=20)
-    h.update(repr(data).encode("utf-8", "surrogatepass"))
-    return h.hexdigest()
-
-
-@functools.cache
-def _validity_salt(schema_name: str) -> bytes:
-    return _schema_bytes(schema_name) + b"\0" + metadata.version("jsonschema").encode() + b"\0"
-
-
-def validate(data: Any, lines: Lines, schema_name: str, path: str, known: KnownValid | None = None) -> list[Problem]:
-    """Every schema violation as a Problem at the line of the offending value. With `known`, data found valid
-    before is not checked again (data files are read on every build and rarely change)."""
-    key = validity_key(data, schema_name) if known is not None else None
-    if key is not None and known.known_valid(key):
-        return []
-    problems = _violations(data, lines, schema_name, path)
-    if key is not None and not problems:
-        known.remember_valid(key)
-    return problems
-
-
-def _violations(data: Any, lines: Lines, schema_name: str, path: str) -> list[Problem]:
-    problems = []
-    errors = sorted(_validator(schema_name).iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    for error in errors:
-        error_path = tuple(error.absolute_path)
-        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-            for key in extra:
-                where = ".".join(str(p) for p in error_path + (key,))
-                problems.append(Problem(path, line_of(lines, error_path + (key,)), f"{where}: unknown field"))
-            continue
-        problems.append(Problem(path, line_of(lines, error_path), _describe(error)))
-    return problems

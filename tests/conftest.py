@@ -22,8 +22,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 def write_site(root: Path, files: dict[str, str | bytes | None] | None = None, base: str | None = "minimal",
                theme: bool = True) -> Path:
-    """A site in `root`: a fixture's content/ and data/ (or the repo's own with base='repo'), the repo's templates
-    and static files, then `files` on top (relative path -> text or bytes; None deletes)."""
+    """A site in `root`: a fixture's content/ and data/ (or the repo's own with base='repo'), the repo's templates,
+    static files and schemas, then `files` on top (relative path -> text or bytes; None deletes)."""
     root.mkdir(parents=True, exist_ok=True)
     if base == "repo":
         for name in ("content", "data"):
@@ -31,7 +31,7 @@ def write_site(root: Path, files: dict[str, str | bytes | None] | None = None, b
     elif base:
         shutil.copytree(FIXTURES / base, root, dirs_exist_ok=True)
     if theme:
-        for name in ("templates", "static"):
+        for name in ("templates", "static", "schemas"):
             shutil.copytree(REPO / name, root / name, dirs_exist_ok=True)
     for rel, value in (files or {}).items():
         path = root / rel

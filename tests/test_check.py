@@ -37,6 +37,11 @@ def line_of(text: str, needle: str) -> int:
     return next(n for n, line in enumerate(text.split("\n"), 1) if needle in line)
 
 
+USE = "insert it with a component that reads the data"
+ALPHA_PAY = f"data.roles['alpha-engineer'].salary.median_base (data/roles.yaml:{line_of(ROLES_TEXT, 'median_base: 205000')})"
+BETA_PAY = f"data.roles['beta-engineer'].salary.median_base (data/roles.yaml:{line_of(ROLES_TEXT, 'median_base: 220000')})"
+
+
 def guide(extra: str) -> str:
     """The guide with Markdown added at the end of its body."""
     return GUIDE_TEXT + "\n" + extra + "\n"
@@ -104,7 +109,7 @@ def test_check_writes_nothing(tmp_path: Path) -> None:
     status, out, _err = check(site)
     assert status == 1 and len(out) == 2
     assert snapshot(site) == before
-    assert sorted(p.name for p in site.iterdir()) == names == ["content", "data", "static", "templates"]
+    assert sorted(p.name for p in site.iterdir()) == names == ["content", "data", "schemas", "static", "templates"]
     # a site that was built before: its output/ and .sitegen-cache/ are left exactly as they were
     assert run_cli("--site", site).returncode == 0
     before = snapshot(site)
@@ -219,39 +224,40 @@ def _cases() -> dict[str, tuple[dict[str, str | None], list[str]]]:
     # figures typed into prose
     text = guide("An Alpha Engineer earns $205K a year.")
     add("typed salary that data has", {GUIDE: text},
-        [f'{GUIDE}:{line_of(text, "earns $205K")}: warning: figure "$205K" typed in prose; use {{{{ salary("alpha-engineer") }}}}'])
+        [f'{GUIDE}:{line_of(text, "earns $205K")}: warning: figure "$205K" typed in prose is {ALPHA_PAY}; {USE}'])
     text = guide("Beta Engineers make 220,000 dollars.")
     add("typed salary in words", {GUIDE: text},
-        [f'{GUIDE}:{line_of(text, "220,000")}: warning: figure "220,000 dollars" typed in prose; use {{{{ salary("beta-engineer") }}}}'])
+        [f'{GUIDE}:{line_of(text, "220,000")}: warning: figure "220,000 dollars" typed in prose is {BETA_PAY}; {USE}'])
     text = guide("There are 530 open Alpha Engineer positions.")
     add("typed posting count that data has", {GUIDE: text},
-        [f'{GUIDE}:{line_of(text, "530")}: warning: figure "530" typed in prose; use {{{{ postings("alpha-engineer") }}}}'])
+        [f'{GUIDE}:{line_of(text, "530")}: warning: figure "530" typed in prose is '
+         f"data.roles['alpha-engineer'].job_postings (data/roles.yaml:{line_of(ROLES_TEXT, 'job_postings: 530')}); {USE}"])
     text = guide("The gap is about $15K.")
     add("typed salary gap", {GUIDE: text},
-        [f'{GUIDE}:{line_of(text, "$15K")}: warning: figure "$15K" typed in prose; '
-         'use {{ salary_gap("beta-engineer", "alpha-engineer") }}'])
+        [f'{GUIDE}:{line_of(text, "$15K")}: warning: figure "$15K" typed in prose is '
+         f"data.roles['beta-engineer'].salary.median_base - data.roles['alpha-engineer'].salary.median_base; {USE}"])
     text = guide("A signing bonus of $12,500 helps.")
     add("typed figure that data lacks", {GUIDE: text},
-        [f'{GUIDE}:{line_of(text, "$12,500")}: warning: figure "$12,500" typed in prose and not in data/roles.yaml; '
+        [f'{GUIDE}:{line_of(text, "$12,500")}: warning: figure "$12,500" typed in prose and not in any data file; '
          "put it in data and insert it with a component"])
     text = ALPHA_TEXT.replace("{{ salary(\"beta-engineer\") }}; see", "$220K; see")
     add("typed figure in the quick answer", {ALPHA: text},
-        [f'{ALPHA}:{line_of(text, "$220K")}: warning: figure "$220K" typed in prose; use {{{{ salary("beta-engineer") }}}}'])
+        [f'{ALPHA}:{line_of(text, "$220K")}: warning: figure "$220K" typed in prose is {BETA_PAY}; {USE}'])
     text = guide('Write `$205K` or `530 jobs` in code, {{ salary("alpha-engineer") }} from data, '
                  "[a link](https://example.com/205000-usd), the 2026 jobs report.\n\n"
                  "```\nEUR 205,000\n```")
     add("no figures in code, components, links or years", {GUIDE: text}, [])
 
     # data
-    gamma = ROLES_TEXT.replace("  beta-engineer:", "  gamma-engineer:\n" + ROLES_TEXT.split("  alpha-engineer:\n")[1]
-                               .split("  beta-engineer:")[0] + "  beta-engineer:")
+    gamma = ROLES_TEXT.replace("\nbeta-engineer:", "\ngamma-engineer:\n" + ROLES_TEXT.split("alpha-engineer:\n")[1]
+                               .split("\nbeta-engineer:")[0] + "\nbeta-engineer:")
     add("role no article uses", {"data/roles.yaml": gamma},
-        [f"data/roles.yaml:{line_of(gamma, 'gamma-engineer:')}: warning: role 'gamma-engineer' is not used by any article "
-         "(no roles: list or component names it)"])
+        [f"data/roles.yaml:{line_of(gamma, 'gamma-engineer:')}: warning: roles 'gamma-engineer' is not used by any "
+         "article (no x-data-ref field or component call names it)"])
     stale = ROLES_TEXT.replace("as_of: 2026-06-05", "as_of: 2025-06-05", 2).replace("as_of: 2025-06-05", "as_of: 2026-06-05", 1)
     add("stale figures", {"data/roles.yaml": stale},
-        [f"data/roles.yaml:{line_of(stale, 'beta-engineer:')}: warning: role 'beta-engineer': figures as of 2025-06-05 "
-         "are 574 days old (more than 365); update salary, job_postings and as_of"])
+        [f"data/roles.yaml:{line_of(stale, 'beta-engineer:')}: warning: roles 'beta-engineer': as_of 2025-06-05 "
+         "is 574 days old (more than 365); update the record's figures and as_of"])
     return cases
 
 
@@ -312,10 +318,10 @@ def test_settings_in_site_yaml(tmp_path: Path) -> None:
     expect(site, [
         f"{ALPHA}:2: warning: title is too long for search results: 31 characters (at most 30)",
         f"{GUIDE}:2: warning: title is too long for search results: 33 characters (at most 30)",
-        "data/roles.yaml:2: warning: role 'alpha-engineer': figures as of 2026-06-05 are 209 days old (more than 30); "
-        "update salary, job_postings and as_of",
-        "data/roles.yaml:17: warning: role 'beta-engineer': figures as of 2026-06-05 are 209 days old (more than 30); "
-        "update salary, job_postings and as_of",
+        "data/roles.yaml:2: warning: roles 'alpha-engineer': as_of 2026-06-05 is 209 days old (more than 30); "
+        "update the record's figures and as_of",
+        "data/roles.yaml:17: warning: roles 'beta-engineer': as_of 2026-06-05 is 209 days old (more than 30); "
+        "update the record's figures and as_of",
     ])
     settings = SITE_TEXT + "check:\n  title_length: [70, 60]\n"
     write_site(site, {"data/site.yaml": settings}, base=None, theme=False)
@@ -324,7 +330,7 @@ def test_settings_in_site_yaml(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("files", [
-    {"data/roles.yaml": ROLES_TEXT.replace("    title: Beta Engineer", "    title: [Beta Engineer")},
+    {"data/roles.yaml": ROLES_TEXT.replace("  title: Beta Engineer", "  title: [Beta Engineer")},
     {"data/site.yaml": SITE_TEXT + "check:\n  stale_days: 30\n"},
     {"templates/partials/cta.html": "<section>\n  <h2>{{ cta.heading }}</h2>\n  <p>{{ cta.subtitle }}</p>\n</section>\n"},
     {GUIDE: GUIDE_TEXT.replace("roles: [alpha-engineer]", "roles: [alpha-enginer]")},
@@ -366,4 +372,4 @@ def test_worker_processes_find_the_same(tmp_path: Path) -> None:
     assert (serial.errors, serial.warnings) == (81, 0)
     assert str(serial.findings[-1]) == f"{BASE}:{line_of(files[BASE], 'About us')}: error: link to /about/ leads nowhere " \
                                        f"(on / and {serial.pages - 6} more pages)"
-    assert sorted(os.listdir(site)) == ["content", "data", "static", "templates"]
+    assert sorted(os.listdir(site)) == ["content", "data", "schemas", "static", "templates"]

@@ -27,7 +27,7 @@ def fm(text: str, **changes: str | None) -> str:
 
 CASES = {
     "bad YAML in a data file": (
-        {"data/roles.yaml": ROLES.replace("    title: Beta Engineer", "    title: [Beta Engineer")},
+        {"data/roles.yaml": ROLES.replace("  title: Beta Engineer", "  title: [Beta Engineer")},
         ["data/roles.yaml:21: invalid YAML: did not find expected ',' or ']' while parsing a flow sequence"],
     ),
     "bad YAML in front matter": (
@@ -65,15 +65,16 @@ CASES = {
     ),
     "wrong type in roles.yaml": (
         {"data/roles.yaml": ROLES.replace("median_base: 205000", 'median_base: "205K"')},
-        ['data/roles.yaml:6: roles.alpha-engineer.salary.median_base: expected integer, got string "205K"'],
+        ['data/roles.yaml:6: alpha-engineer.salary.median_base: expected integer, got string "205K"'],
     ),
     "missing field in roles.yaml": (
-        {"data/roles.yaml": ROLES.replace("    source: Fixture survey\n", "", 1)},
-        ["data/roles.yaml:2: roles.alpha-engineer: missing required field 'source'"],
+        {"data/roles.yaml": ROLES.replace("  source: Fixture survey\n", "", 1)},
+        ["data/roles.yaml:2: alpha-engineer: missing required field 'source'"],
     ),
     "unknown role in front matter": (
         {ARTICLE: fm(GOOD, roles="[alpha-engineer, gamma-engineer]")},
-        [f"{ARTICLE}:7: roles: unknown role 'gamma-engineer' (data/roles.yaml has: alpha-engineer, beta-engineer)"],
+        [f"{ARTICLE}:7: roles: unknown key 'gamma-engineer' of data.roles (data/roles.yaml has: alpha-engineer, "
+         "beta-engineer)"],
     ),
     "unknown role in a component": (
         {ARTICLE: GOOD.replace('pays {{ salary("alpha-engineer") }}', 'pays {{ salary("alpha-enginer") }}')},
@@ -85,11 +86,16 @@ CASES = {
     ),
     "unknown component": (
         {ARTICLE: GOOD.replace("{{ salary_table() }}", "{{ salary_chart() }}")},
-        [f"{ARTICLE}:21: unknown component 'salary_chart' (known: cta, postings, quick_answer, responsibilities, role, salary, salary_gap, salary_table, skills)"],
+        [f"{ARTICLE}:21: unknown component 'salary_chart' (templates/components/ has: cta, postings, quick_answer, "
+         "responsibilities, role, salary, salary_gap, salary_table, skills)"],
     ),
-    "block component inside a sentence": (
-        {ARTICLE: GOOD.replace("Beta is ahead by", "See {{ salary_table() }}. Beta is ahead by")},
-        [f"{ARTICLE}:23: component salary_table() is a block: put it on a line of its own, with a blank line before and after"],
+    "a component call without its argument": (
+        {ARTICLE: GOOD.replace("Beta is ahead by", "See {{ salary() }}. Beta is ahead by")},
+        [f"{ARTICLE}:23: component salary(): missing argument 'id' (the signature is salary(id))"],
+    ),
+    "a component call with an argument it does not take": (
+        {ARTICLE: GOOD.replace("Beta is ahead by", 'See {{ salary("alpha-engineer", year=2026) }}. Beta is ahead by')},
+        [f"{ARTICLE}:23: component salary(): unexpected argument 'year' (the signature is salary(id))"],
     ),
     "duplicate slug": (
         {"content/copy.md": fm(GOOD, title="Copy", date="2026-06-06") .replace("tags:", "slug: alpha-vs-beta\ntags:")},
@@ -105,7 +111,7 @@ CASES = {
     ),
     "undefined variable in a template": (
         {"templates/partials/cta.html": "<section>\n  <h2>{{ cta.heading }}</h2>\n  <p>{{ cta.subtitle }}</p>\n</section>\n"},
-        ["templates/partials/cta.html:3: undefined: CallToAction has no attribute 'subtitle'"],
+        ["templates/partials/cta.html:3: undefined: 'dict object' has no attribute 'subtitle'"],
     ),
     "missing template": (
         {"templates/list.html": None},
@@ -135,7 +141,7 @@ def test_editor_mistake(tmp_path: Path, name: str) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and result.stdout == ""
     assert snapshot(site / "output") == before
-    assert sorted(p.name for p in site.iterdir()) == [".sitegen-cache", "content", "data", "output", "static", "templates"]
+    assert sorted(p.name for p in site.iterdir()) == [".sitegen-cache", "content", "data", "output", "schemas", "static", "templates"]
 
 
 def test_all_problems_of_one_run_are_reported_together(tmp_path: Path) -> None:
@@ -148,7 +154,7 @@ def test_all_problems_of_one_run_are_reported_together(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         "content/alpha-vs-beta.md:4: date: expected a date (YYYY-MM-DD), got \"soon\"",
         "content/gamma.md:3: invalid YAML: did not find expected node content while parsing a flow node",
-        'data/roles.yaml:25: roles.beta-engineer.job_postings: expected integer, got string "lots"',
+        'data/roles.yaml:25: beta-engineer.job_postings: expected integer, got string "lots"',
         "build failed: 3 problems; output left unchanged",
     ]
     assert result.returncode == 1

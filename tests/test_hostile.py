@@ -88,7 +88,7 @@ FIELDS = {
     "aliases": lambda v: {"content/hostile.md": front(f"aliases: [{_yaml(v)}]\n")},
     "category": lambda v: {"content/hostile.md": front().replace("category: Hiring", f"category: {_yaml(v)}")},
     "tags": lambda v: {"content/hostile.md": front(f"tags: [{_yaml(v)}]\n")},
-    "role id": lambda v: {"data/roles.yaml": ROLES.replace("  beta-engineer:", f"  {_yaml(v)}:")},
+    "role id": lambda v: {"data/roles.yaml": ROLES.replace("\nbeta-engineer:", f"\n{_yaml(v)}:")},
     "related": lambda v: {"content/hostile.md": front(f"related: [{_yaml(v)}]\n")},
 }
 
@@ -291,7 +291,7 @@ def test_only_calls_outside_code_are_errors(good_site) -> None:
     site, before = good_site
     write_site(site, {"content/hostile.md": front(body=LITERAL + "\nAnd {{ nope() }} here.\n")}, base=None, theme=False)
     result = run_cli("--site", site)
-    assert_refused(result, ["content/hostile.md:27: unknown component 'nope' (known: cta, postings, quick_answer, "
+    assert_refused(result, ["content/hostile.md:27: unknown component 'nope' (templates/components/ has: cta, postings, quick_answer, "
                             "responsibilities, role, salary, salary_gap, salary_table, skills)"])
     assert snapshot(site / "output") == before
 

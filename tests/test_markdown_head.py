@@ -21,9 +21,14 @@ sys.path.insert(0, str(REPO / "bench"))
 import generate  # noqa: E402
 
 
+def fields(qa, qa_line):
+    """The Markdown field of the front matter as Converter.convert takes it (none when qa is empty)."""
+    return [("quick_answer", qa, qa_line)] if qa else []
+
+
 def both(qa: str, body: str, qa_line: int = 8, body_line: int = 14):
-    return (FAST.convert("x.md", body, body_line, qa, qa_line),
-            STOCK.convert("x.md", body, body_line, qa, qa_line))
+    return (FAST.convert("x.md", body, body_line, fields(qa, qa_line)),
+            STOCK.convert("x.md", body, body_line, fields(qa, qa_line)))
 
 
 def merges(qa: str, body: str) -> bool:
@@ -38,7 +43,7 @@ def merges(qa: str, body: str) -> bool:
 
     FAST._convert_with_head = spy
     try:
-        FAST.convert("x.md", body, 14, qa, 8)
+        FAST.convert("x.md", body, 14, fields(qa, 8))
     finally:
         del FAST._convert_with_head
     return taken == [True]
@@ -101,13 +106,13 @@ def test_the_generated_corpus_and_the_site_take_the_one_conversion_path(tmp_path
 
 def test_lines_of_problems_in_the_body_after_a_merged_head():
     qa = "Pay sits at\n{{ salary(\"ai-engineer\") }} a year."
-    body = "\nIntro.\n\n{{ nope() }}\n\n## Q?\n\n{{ salary(1) }}\n"
+    body = "\nIntro.\n\n{{ nope }}\n\n## Q?\n\n{{ salary(x) }}\n"
     assert merges(qa, body)
-    _, result, problems = FAST.convert("x.md", body, 20, qa, 8)
-    assert result.quick_answer_html == "<p>Pay sits at SGCOMP0X a year.</p>"
+    _, result, problems = FAST.convert("x.md", body, 20, fields(qa, 8))
+    assert result.fields["quick_answer"] == "<p>Pay sits at SGCOMP0X a year.</p>"
     assert [(p.line, p.message.split(" (")[0]) for p in problems] == [
-        (23, "unknown component 'nope'"),
-        (27, 'component salary(): arguments must be quoted strings, like salary("ai-engineer")'),
+        (23, "{{ nope }} is not a component call; write it like {{ name(\"argument\") }}"),
+        (27, "component salary(): arguments are literal values: \"text\", 12, 3.5, true, false, none or [lists of these]"),
     ]
 
 

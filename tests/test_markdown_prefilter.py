@@ -41,8 +41,8 @@ STOCK = _stock_converter()
 
 
 def both(text: str) -> tuple[str, str]:
-    fast = FAST.convert("x.md", text, 1, None, 1)
-    stock = STOCK.convert("x.md", text, 1, None, 1)
+    fast = FAST.convert("x.md", text, 1)
+    stock = STOCK.convert("x.md", text, 1)
     return repr(fast), repr(stock)
 
 
@@ -167,11 +167,11 @@ def test_a_pattern_added_between_conversions_is_used():
     from markdown.inlinepatterns import SimpleTagInlineProcessor
 
     conv = markdown_ext.Converter()
-    assert "<mark>" not in conv.convert("x.md", "a ==marked== word", 1, None, 1)[1].html
+    assert "<mark>" not in conv.convert("x.md", "a ==marked== word", 1)[1].html
     conv.md.inlinePatterns.register(SimpleTagInlineProcessor(r"()==(.+?)==", "mark"), "mark", 65)
-    assert "<p>a <mark>marked</mark> word</p>" in conv.convert("x.md", "a ==marked== word", 1, None, 1)[1].html
+    assert "<p>a <mark>marked</mark> word</p>" in conv.convert("x.md", "a ==marked== word", 1)[1].html
     conv.md.inlinePatterns.deregister("mark")
-    assert "<mark>" not in conv.convert("x.md", "a ==marked== word", 1, None, 1)[1].html
+    assert "<mark>" not in conv.convert("x.md", "a ==marked== word", 1)[1].html
 
 
 CODE_BLOCKS = '''# Code
@@ -212,12 +212,12 @@ def test_shared_pygments_lexers_and_formatters_give_the_same_html(monkeypatch):
     from pymdownx import highlight as hl
 
     assert "pygments" in mdfast.ACTIVE
-    shared = markdown_ext.Converter().convert("x.md", CODE_BLOCKS * 2, 1, None, 1)[1].html
+    shared = markdown_ext.Converter().convert("x.md", CODE_BLOCKS * 2, 1)[1].html
     assert 'class="highlight"' in shared and "hll" in shared and "linenos" in shared and "filename" in shared
     assert len(hl.BlockHtmlFormatter.made) >= 3  # built once per distinct options, reused for the repeats
     for name in ("get_lexer_by_name", "BlockHtmlFormatter", "InlineHtmlFormatter"):
         monkeypatch.setattr(hl, name, getattr(hl, name).original)  # Pygments objects built afresh for every block
-    assert markdown_ext.Converter().convert("x.md", CODE_BLOCKS * 2, 1, None, 1)[1].html == shared
+    assert markdown_ext.Converter().convert("x.md", CODE_BLOCKS * 2, 1)[1].html == shared
 
 
 # -- block shortcuts (mdfast.blocks._install_blocks) --------------------------------------------------------------------------

@@ -43,8 +43,8 @@ def _documents(tmp_path, n: int = 200) -> list[tuple[str, str, int, str | None, 
         except Exception:  # noqa: BLE001 - a fixture of a broken article: its body alone
             front, body, body_line, meta, lines = "", path.read_text(encoding="utf-8"), 1, {}, {}
         qa = meta.get("quick_answer") if isinstance(meta, dict) else None
-        docs.append((path.name, body, body_line, qa if isinstance(qa, str) else None,
-                     lines.get(("quick_answer",), 1) if isinstance(lines, dict) else 1))
+        line = lines.get(("quick_answer",), 1) if isinstance(lines, dict) else 1
+        docs.append((path.name, body, body_line, [["quick_answer", qa, line]] if isinstance(qa, str) and qa else []))
     assert len(docs) > n
     return docs
 

@@ -18,7 +18,7 @@ from sitegen.newpost import indefinite, markdown_text, plural, yaml_value
 EPOCH = "1798675200"  # what run_cli sets SOURCE_DATE_EPOCH to
 TODAY = dt.datetime.fromtimestamp(int(EPOCH), dt.timezone.utc).date().isoformat()  # 2026-12-31 (UTC)
 ROLES = "alpha-engineer,beta-engineer"  # the roles of tests/fixtures/minimal/data/roles.yaml
-KNOWN = "(data/roles.yaml has: alpha-engineer, beta-engineer)"
+KNOWN = "of data.roles (it has: alpha-engineer, beta-engineer)"
 
 
 def front_matter(text: str) -> dict:
@@ -36,7 +36,7 @@ def page(site: Path, slug: str) -> Path:
 
 def test_new_with_roles_writes_the_skeleton(tmp_path: Path) -> None:
     site = write_site(tmp_path / "site")
-    result = new(site, "Alpha Engineer vs Beta Engineer", "--roles", ROLES)
+    result = new(site, "Alpha Engineer vs Beta Engineer", "--set", f"roles={ROLES}")
     assert (result.returncode, result.stdout, result.stderr) == (0, "created content/alpha-engineer-vs-beta-engineer.md\n", "")
 
     text = (site / "content/alpha-engineer-vs-beta-engineer.md").read_text("utf-8")
@@ -88,7 +88,7 @@ def test_the_date_is_source_date_epoch(tmp_path: Path) -> None:
 
 def test_the_new_article_builds_cleanly_with_drafts_and_is_left_out_without(tmp_path: Path) -> None:
     site = write_site(tmp_path / "site")
-    assert new(site, "Alpha Engineer vs Beta Engineer", "--roles", ROLES).returncode == 0
+    assert new(site, "Alpha Engineer vs Beta Engineer", "--set", f"roles={ROLES}").returncode == 0
 
     result = run_cli("--site", site, "--drafts")
     assert result.returncode == 0, result.stderr
@@ -110,7 +110,7 @@ def test_the_new_article_builds_cleanly_with_drafts_and_is_left_out_without(tmp_
 
 def test_front_matter_is_valid_per_the_schema(tmp_path: Path) -> None:
     site = write_site(tmp_path / "site")
-    assert new(site, "Alpha notes", "--roles", "alpha-engineer", "--category", "Guides").returncode == 0
+    assert new(site, "Alpha notes", "--set", "roles=alpha-engineer", "--category", "Guides").returncode == 0
     meta = front_matter((site / "content/alpha-notes.md").read_text())
     meta = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in meta.items()}
     schema = json.loads((REPO / "schemas/article.schema.json").read_text())
@@ -121,7 +121,7 @@ def test_front_matter_is_valid_per_the_schema(tmp_path: Path) -> None:
 
 def test_one_role(tmp_path: Path) -> None:
     site = write_site(tmp_path / "site")
-    assert new(site, "Hiring an Alpha Engineer", "--roles", "alpha-engineer").returncode == 0
+    assert new(site, "Hiring an Alpha Engineer", "--set", "roles=alpha-engineer").returncode == 0
     text = (site / "content/hiring-an-alpha-engineer.md").read_text()
     assert "## How much does an Alpha Engineer earn?" in text and "beta" not in text
     result = run_cli("--site", site, "--drafts")
@@ -146,7 +146,7 @@ def test_without_roles_a_generic_skeleton_builds(tmp_path: Path) -> None:
 def test_a_title_with_quotes_colon_and_markup_is_quoted_and_escaped(tmp_path: Path) -> None:
     site = write_site(tmp_path / "site")
     title = 'Alpha vs "Beta": <b>who</b> wins? #1 & {{ salary("x") }} \'n\' *more*'
-    result = new(site, title, "--roles", ROLES, "--category", "no")
+    result = new(site, title, "--set", f"roles={ROLES}", "--category", "no")
     assert result.returncode == 0, result.stderr
     rel = result.stdout.strip().removeprefix("created ")
     assert rel == "content/alpha-vs-beta-b-who-b-wins-1-salary-x-n-more.md"
@@ -166,7 +166,7 @@ def test_role_titles_are_escaped_in_markdown(tmp_path: Path) -> None:
     roles = (Path(__file__).parent / "fixtures/minimal/data/roles.yaml").read_text()
     roles = roles.replace("title: Alpha Engineer", 'title: "Alpha <i>*Engineer*</i> {{ x }}"')
     site = write_site(tmp_path / "site", {"data/roles.yaml": roles})
-    assert new(site, "Odd", "--roles", ROLES).returncode == 0
+    assert new(site, "Odd", "--set", f"roles={ROLES}").returncode == 0
     result = run_cli("--site", site, "--drafts")
     assert result.returncode == 0, result.stderr
     doc = lxml.html.fromstring(page(site, "odd").read_bytes())
@@ -177,7 +177,7 @@ def test_role_titles_are_escaped_in_markdown(tmp_path: Path) -> None:
 def test_refuses_to_overwrite(tmp_path: Path) -> None:
     site = write_site(tmp_path / "site")
     before = snapshot(site / "content")
-    result = new(site, "Alpha vs Beta", "--roles", ROLES)  # the fixture's content/alpha-vs-beta.md
+    result = new(site, "Alpha vs Beta", "--set", f"roles={ROLES}")  # the fixture's content/alpha-vs-beta.md
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == "error: content/alpha-vs-beta.md already exists; choose another title or pass --slug\n"
     assert snapshot(site / "content") == before
@@ -210,13 +210,14 @@ def test_slug_option(tmp_path: Path) -> None:
 def test_refuses_an_unknown_role(tmp_path: Path) -> None:
     site = write_site(tmp_path / "site")
     before = snapshot(site / "content")
-    result = new(site, "Alpha vs Gamma", "--roles", "alpha-engineer,gamma-engineer")
+    result = new(site, "Alpha vs Gamma", "--set", "roles=alpha-engineer,gamma-engineer")
     assert (result.returncode, result.stdout) == (1, "")
-    assert result.stderr == f"error: unknown role 'gamma-engineer' {KNOWN}\n"
+    assert result.stderr == f"error: --set roles: unknown key 'gamma-engineer' {KNOWN}\n"
     assert snapshot(site / "content") == before and not (site / "content/alpha-vs-gamma.md").exists()
 
-    result = new(site, "Two typos", "--roles", "alpa-engineer, beta-engineer ,betta")
-    assert result.stderr.splitlines() == [f"error: unknown role 'alpa-engineer' {KNOWN}", f"error: unknown role 'betta' {KNOWN}"]
+    result = new(site, "Two typos", "--set", "roles=alpa-engineer, beta-engineer ,betta")
+    assert result.stderr.splitlines() == [f"error: --set roles: unknown key 'alpa-engineer' {KNOWN}",
+                                          f"error: --set roles: unknown key 'betta' {KNOWN}"]
     assert snapshot(site / "content") == before
 
 
@@ -224,11 +225,11 @@ def test_reports_an_invalid_roles_file(tmp_path: Path) -> None:
     roles = (Path(__file__).parent / "fixtures/minimal/data/roles.yaml").read_text()
     site = write_site(tmp_path / "site", {"data/roles.yaml": roles.replace("job_postings: 137", "job_postings: lots")})
     before = snapshot(site / "content")
-    result = new(site, "Alpha vs Beta again", "--roles", ROLES)
+    result = new(site, "Alpha vs Beta again", "--set", f"roles={ROLES}")
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.splitlines() == [
-        'data/roles.yaml:25: roles.beta-engineer.job_postings: expected integer, got string "lots"',
-        "error: data/roles.yaml has problems; fix them before using --roles (nothing written)",
+        'data/roles.yaml:25: beta-engineer.job_postings: expected integer, got string "lots"',
+        "error: data.roles has problems; fix them before using --set roles (nothing written)",
     ]
     assert snapshot(site / "content") == before
 
@@ -243,14 +244,15 @@ def test_reports_a_broken_archetype(tmp_path: Path) -> None:
     result = new(site, "Broken")
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        "error: templates/archetypes/article.md produced an invalid article (nothing written):",
+        "error: templates/archetypes/article.md produced an invalid file (nothing written):",
         '  content/broken.md:4: date: expected a date (YYYY-MM-DD), got "soon"',
     ]
 
     write_site(site, {"templates/archetypes/article.md": None}, base=None, theme=False)
     result = new(site, "Broken")
     assert (result.returncode, result.stderr) == (
-        1, "error: templates/archetypes/article.md not found: 'new' writes the article from that archetype\n")
+        1, "error: templates/archetypes/article.md not found: 'new' writes the file from that archetype "
+           "(archetypes: page)\n")
     assert not (site / "content/broken.md").exists()
 
 
@@ -261,7 +263,7 @@ def test_the_archetype_starts_with_its_front_matter() -> None:
 def test_help_lists_new() -> None:
     result = run_cli("--help")
     assert result.returncode == 0
-    assert "python build.py new" in result.stdout and "--roles ID,ID" in result.stdout
+    assert "python build.py new" in result.stdout and "--set FIELD=VALUE" in result.stdout
 
 
 @pytest.mark.parametrize("text", [

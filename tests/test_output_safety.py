@@ -196,7 +196,7 @@ def test_build_leaves_the_marker_and_no_staging_directories(built: Path) -> None
     assert (built / MARKER).read_text(encoding="utf-8") == write.MARKER_TEXT
     assert (built / "index.html").is_file()
     assert leftovers(built) == []
-    assert sorted(p.name for p in built.parent.iterdir()) == [".sitegen-cache", "content", "data", "output", "static", "templates"]
+    assert sorted(p.name for p in built.parent.iterdir()) == [".sitegen-cache", "content", "data", "output", "schemas", "static", "templates"]
 
 
 def test_empty_existing_directory_is_accepted(tmp_path: Path, site: Path) -> None:

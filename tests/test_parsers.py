@@ -14,7 +14,12 @@ import pytest
 
 from sitegen import formats, yamlutil
 from sitegen.content import ArticleError, parse_article, split_front_matter
-from sitegen.data import parse_roles, parse_site
+from sitegen.data import DataSet, parse, read_site
+from sitegen.schemas import Schemas
+
+from conftest import REPO
+
+SCHEMAS = Schemas.load(REPO)  # the site's own: roles (x-data-ref), quick_answer (x-markdown), cta
 from sitegen.markdown_ext import parse_call
 from sitegen.render import html_to_text
 
@@ -49,16 +54,17 @@ def test_split_front_matter_keeps_the_body_line() -> None:
 
 
 def test_parse_article_fields_and_defaults() -> None:
-    article, _body = parse_article(ARTICLE, "content/does-it-work.md")
-    assert article.slug == "does-it-work"
+    article, body = parse_article(ARTICLE, "content/does-it-work.md", schemas=SCHEMAS)
+    assert article.slug == "does-it-work" and article.url == "blog/does-it-work/" and article.section == "blog"
     assert article.title == "A <b>bold</b> title"
     assert article.date == dt.date(2026, 6, 5)
-    assert (article.draft, article.cta, article.updated, article.tags) == (False, True, None, ())
-    assert article.roles == ("alpha",)
+    assert (article.draft, article.get("cta", True), article.updated, article.tags) == (False, True, None, ())
+    assert article["roles"] == ["alpha"] and article.refs == ("roles/alpha",)  # x-data-ref: roles
+    assert "quick_answer" not in article.fields and list(body.fields) == ["quick_answer"]  # x-markdown
 
 
 def test_components_are_recorded_with_their_lines_and_code_stays_literal() -> None:
-    article, body = parse_article(ARTICLE, "content/x.md")
+    article, body = parse_article(ARTICLE, "content/x.md", schemas=SCHEMAS)
     calls = [(c.name, c.args, c.line, c.block) for c in article.converted.components]
     assert calls == [("salary", ("alpha",), 7, False), ("postings", ("alpha",), 12, False), ("salary_table", (), 22, True)]
     html = body.html
@@ -69,15 +75,21 @@ def test_components_are_recorded_with_their_lines_and_code_stays_literal() -> No
     assert [h.text for h in article.converted.headings] == ["Does it work?"]
 
 
+HINT = 'arguments are literal values: "text", 12, 3.5, true, false, none or [lists of these]'
+
+
 @pytest.mark.parametrize("source, expected", [
-    ('salary("a")', ("salary", ("a",))),
-    ("salary_table('a', 'b')", ("salary_table", ("a", "b"))),
-    ("cta()", ("cta", ())),
-    ("salary(a)", 'component salary(): arguments must be quoted strings, like salary("ai-engineer")'),
-    ("salary(1)", 'component salary(): arguments must be quoted strings, like salary("ai-engineer")'),
-    ("nope()", "unknown component 'nope' (known: cta, postings, quick_answer, responsibilities, role, salary, "
-               "salary_gap, salary_table, skills)"),
-    ("site.title", '{{ site.title }} is not a component call; write it like {{ salary("ai-engineer") }}'),
+    ('salary("a")', ("salary", ("a",), ())),
+    ("salary_table('a', 'b')", ("salary_table", ("a", "b"), ())),
+    ("cta()", ("cta", (), ())),
+    ('callout("Note", tone="warn", size=2, open=true, tags=["a", 1], gap=-1.5, none_=none)',
+     ("callout", ("Note",), (("tone", "warn"), ("size", 2), ("open", True), ("tags", ("a", 1)), ("gap", -1.5),
+                             ("none_", None)))),
+    ("nope()", ("nope", (), ())),  # whether it exists is the site's components' business (assemble)
+    ("salary(a)", f"component salary(): {HINT}"),
+    ("salary(x.y)", f"component salary(): {HINT}"),
+    ("salary(*xs)", f"component salary(): {HINT}"),
+    ("site.title", '{{ site.title }} is not a component call; write it like {{ name("argument") }}'),
     ('salary("a"', 'cannot read component {{ salary("a" }}: unexpected \'}\', expected \')\''),
 ])
 def test_parse_call(source: str, expected) -> None:
@@ -87,7 +99,7 @@ def test_parse_call(source: str, expected) -> None:
 def test_cache_records_round_trip() -> None:
     from sitegen.content import from_record, to_record
 
-    article, _body = parse_article(ARTICLE, "content/x.md", key="k1")
+    article, _body = parse_article(ARTICLE, "content/x.md", key="k1", schemas=SCHEMAS)
     assert from_record(json.loads(json.dumps(to_record(article))), "k1") == article
 
 
@@ -95,7 +107,7 @@ def test_bad_component_is_reported_at_its_line() -> None:
     with pytest.raises(ArticleError) as info:
         parse_article("---\ntitle: t\ndescription: d\ndate: 2026-01-01\ncategory: c\n---\n\nText {{ bogus }} here.\n", "content/t.md")
     assert [str(p) for p in info.value.problems] == [
-        "content/t.md:8: {{ bogus }} is not a component call; write it like {{ salary(\"ai-engineer\") }}"]
+        "content/t.md:8: {{ bogus }} is not a component call; write it like {{ name(\"argument\") }}"]
 
 
 def test_yaml_lines_point_at_keys_and_items() -> None:
@@ -118,19 +130,18 @@ def test_yaml_dates_become_iso_strings() -> None:
 def test_parse_roles_and_site_from_the_repository() -> None:
     from conftest import REPO
 
-    roles, problems = parse_roles((REPO / "data/roles.yaml").read_text())
-    assert problems == [] and roles is not None
-    assert (roles["ai-engineer"].median_base, roles["ai-engineer"].job_postings) == (205000, 530)
-    assert (roles["ml-engineer"].median_base, roles["ml-engineer"].job_postings) == (220000, 137)
-    site, problems = parse_site((REPO / "data/site.yaml").read_text())
-    assert problems == [] and site is not None and site.cta.heading == "Ready to hire?"
+    site, data = read_site(REPO)
+    roles = data.tree["roles"]  # data.roles is the file's top-level mapping: role id -> record
+    assert (roles["ai-engineer"]["salary"]["median_base"], roles["ai-engineer"]["job_postings"]) == (205000, 530)
+    assert (roles["ml-engineer"]["salary"]["median_base"], roles["ml-engineer"]["job_postings"]) == (220000, 137)
+    assert site["cta"]["heading"] == "Ready to hire?" and data.tree["site"]["title"] == site.title
 
 
 def test_site_base_url_must_be_absolute_with_trailing_slash() -> None:
     from conftest import FIXTURES
 
     text = (FIXTURES / "minimal/data/site.yaml").read_text().replace("https://fixture.example/", "fixture.example", 1)
-    site, problems = parse_site(text)
+    site, problems = parse(text, "data/site.yaml", Schemas.load(FIXTURES / "minimal"))
     assert site is None
     assert [str(p) for p in problems] == [
         'data/site.yaml:3: base_url: "fixture.example" does not match an absolute http(s) URL ending in /']

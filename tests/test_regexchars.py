@@ -53,7 +53,7 @@ def test_conversion_without_the_analysis_gives_the_same_bytes(monkeypatch):
     assert not conv.shortcuts.blocks or all(
         type(p).__name__ == "TableProcessor" for p, _m in conv.shortcuts.blocks)
     for text in EDGE_CASES:
-        assert repr(conv.convert("x.md", text, 1, None, 1)) == repr(STOCK.convert("x.md", text, 1, None, 1))
+        assert repr(conv.convert("x.md", text, 1)) == repr(STOCK.convert("x.md", text, 1))
 
 
 def test_the_case_folds_are_complete():

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REPO
 from sitegen import render
-from sitegen.data import parse_site
+from sitegen.data import DataSet, read_site
 from sitegen.model import Page
 
 
@@ -46,9 +46,8 @@ def test_a_load_that_is_not_recorded_fails_the_self_check(monkeypatch, break_it)
 
 
 def _renderer(templates: Path) -> render.Renderer:
-    site, problems = parse_site((REPO / "data/site.yaml").read_text())
-    assert not problems
-    return render.Renderer(site, {}, str(templates), "templates", {}, bodies=lambda key: None)
+    site, _data = read_site(REPO)
+    return render.Renderer(site, DataSet({}), str(templates), "templates", {}, bodies=lambda key: None)
 
 
 def _page(template: str) -> Page:

@@ -12,16 +12,18 @@ from hypothesis import given, settings, strategies as st
 from markupsafe import Markup
 
 from conftest import REPO, run_cli, snapshot, write_site
-from sitegen.data import parse_site
+from sitegen.data import DataSet, read_site
+from sitegen.schemas import Schemas
 from sitegen import render
 from sitegen.model import Article, Converted
 from sitegen.render import Renderer, Uncacheable, identity
 
 
 def article(key: str = "k1", complete: bool = True, title: str = "T") -> Article:
-    return Article(path="content/a.md", slug="a", title=title, description="D", date=dt.date(2026, 1, 2), updated=None,
-                   category="C", tags=(), roles=(), draft=False, faq_schema=None, cta=True, related=(), aliases=(),
-                   author=None, converted=Converted((), (), 10), key=key, lines={}, complete=complete)
+    return Article(path="content/a.md", section="blog", url="blog/a/", slug="a", title=title, description="D",
+                   date=dt.date(2026, 1, 2), updated=None, category="C", tags=(), draft=False, faq_schema=None,
+                   related=(), aliases=(), author=None, layout=None, fields={}, refs=(),
+                   converted=Converted((), (), 10), key=key, lines={}, complete=complete)
 
 
 @pytest.fixture
@@ -31,9 +33,8 @@ def renderer(tmp_path: Path) -> Renderer:
     (tmp_path / "partials/peek.html").write_text("{{ page_var is defined }}")
     (tmp_path / "page.html").write_text('{{ partial("partials/card.html", entry=entry) }}|{{ page_var is defined }}|'
                                         '{{ partial("partials/peek.html") }}')
-    site, problems = parse_site((REPO / "data/site.yaml").read_text())
-    assert not problems
-    r = Renderer(site, {}, str(tmp_path), "templates", {}, bodies=lambda key: None)
+    site, _data = read_site(REPO)
+    r = Renderer(site, DataSet({}), str(tmp_path), "templates", {}, bodies=lambda key: None)
     calls = []
     r.env.globals["n"] = lambda: calls.append(1) or len(calls)
     r.calls = calls
@@ -160,13 +161,13 @@ def test_the_store_reader_returns_each_article_its_own_body(tmp_path: Path) -> N
     from sitegen.store import Cache, Reader
 
     store = Cache(tmp_path / "store.sqlite")
-    store.articles.put_many([(article(key="k1"), Body("<p>one</p>", "q1")), (article(key="k2"), Body("<p>two</p>", "q2"))])
+    store.articles.put_many([(article(key="k1"), Body("<p>one</p>", {"quick_answer": "q1"})), (article(key="k2"), Body("<p>two</p>", {"quick_answer": "q2"}))])
     reader = Reader(tmp_path / "store.sqlite")
     assert reader.article("k1").key == "k1"
-    assert reader.body("k2") == Body("<p>two</p>", "q2")  # not the body read with k1's record
-    assert reader.body("k1") == Body("<p>one</p>", "q1")
+    assert reader.body("k2") == Body("<p>two</p>", {"quick_answer": "q2"})  # not the body read with k1's record
+    assert reader.body("k1") == Body("<p>one</p>", {"quick_answer": "q1"})
     reader.article("k2")
-    assert reader.body("k2") == reader.body("k2") == Body("<p>two</p>", "q2")  # once from the query, then again
+    assert reader.body("k2") == reader.body("k2") == Body("<p>two</p>", {"quick_answer": "q2"})  # once from the query, then again
     with pytest.raises(KeyError, match="article k3 is not in the store"):
         reader.article("k3")
     store.close()
@@ -223,22 +224,21 @@ After the block.
 def test_faq_answers_are_the_text_of_the_filled_html(tmp_path: Path, source: str, quick_answer_inside: bool) -> None:
     # the FAQ is worked out once, from the HTML with every component filled in: each answer is the visible text
     # from its question to the next H2 with an id (a component's own heading included)
-    from sitegen.data import parse_roles
     from sitegen.markdown_ext import faq_sections, html_to_text
     from sitegen.render import faq_entries
     from sitegen.workers import parse_one
 
-    roles, problems = parse_roles((REPO / "data/roles.yaml").read_text())
-    assert not problems
-    roles = {rid: (replace(r, source=source) if rid == "ai-engineer" else r) for rid, r in roles.items()}
-    site, _ = parse_site((REPO / "data/site.yaml").read_text())
+    site, data = read_site(REPO)
+    roles = data.files["roles"]
+    value = {rid: ({**r, "source": source} if rid == "ai-engineer" else r) for rid, r in roles.value.items()}
+    data = DataSet({**data.files, "roles": replace(roles, value=value)})
     text = FAQ_ARTICLE if quick_answer_inside else FAQ_ARTICLE[: FAQ_ARTICLE.index("## A quick answer inside")]
     (tmp_path / "a.md").write_text(text)
-    rel, art, body, problems = parse_one(("content/a.md", str(tmp_path / "a.md")))
+    rel, art, body, problems = parse_one(("content/a.md", str(tmp_path / "a.md"), Schemas.load(REPO)))
     assert art is not None and not problems, problems
-    renderer = Renderer(site, roles, str(REPO / "templates"), "templates", {"css/site.css": "x.css"},
+    renderer = Renderer(site, data, str(REPO / "templates"), "templates", {"css/site.css": "x.css"},
                         bodies={art.key: body}.__getitem__)
-    html, _qa, _body = renderer._filled(art)
+    html, _fields = renderer._filled(art)
     anchors = ["glued-to-punctuation", "a-whole-paragraph", "the-source-with-its-spaces"]
     entries = faq_entries(art, html)
     assert [e["id"] for e in entries] == anchors + (["a-quick-answer-inside-an-answer"] if quick_answer_inside else [])

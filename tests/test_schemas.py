@@ -1,4 +1,4 @@
-"""The JSON Schemas in schemas/ (= sitegen/schemas/) are what editors validate with: plain `jsonschema` over them must
+"""The site's JSON Schemas in schemas/ (the site's own, not the package's defaults) are what editors validate with: plain `jsonschema` over them must
 reject exactly what the build rejects, accept the repository's own files, and the data files must point at them."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import yaml
 
 from conftest import FIXTURES, REPO, run_cli, write_site
 from sitegen import yamlutil
+from sitegen.schemas import Schemas, validate
 
 SCHEMAS = REPO / "schemas"
 NAMES = ("article", "roles", "site")
@@ -102,17 +103,17 @@ BAD = {
     "roles: fractional salary": ("data/roles.yaml", replaced(GOOD_ROLES, "median_base: 205000", "median_base: 205000.5")),
     "roles: negative postings": ("data/roles.yaml", replaced(GOOD_ROLES, "job_postings: 137", "job_postings: -1")),
     "roles: postings as text": ("data/roles.yaml", replaced(GOOD_ROLES, "job_postings: 137", "job_postings: lots")),
-    "roles: missing source": ("data/roles.yaml", replaced(GOOD_ROLES, "    source: Fixture survey\n", "")),
+    "roles: missing source": ("data/roles.yaml", replaced(GOOD_ROLES, "  source: Fixture survey\n", "")),
     "roles: unknown currency": ("data/roles.yaml", replaced(GOOD_ROLES, "currency: USD", "currency: BTC")),
     "roles: as_of in words": ("data/roles.yaml", replaced(GOOD_ROLES, "as_of: 2026-06-05", "as_of: June 2026")),
-    "roles: misspelt role field": ("data/roles.yaml", replaced(GOOD_ROLES, "    source: Fixture survey\n",
-                                                                 "    source: Fixture survey\n    sauce: x\n")),
-    "roles: role id with capitals": ("data/roles.yaml", replaced(GOOD_ROLES, "  beta-engineer:", "  Beta_Engineer:")),
+    "roles: misspelt role field": ("data/roles.yaml", replaced(GOOD_ROLES, "  source: Fixture survey\n",
+                                                                 "  source: Fixture survey\n  sauce: x\n")),
+    "roles: role id with capitals": ("data/roles.yaml", replaced(GOOD_ROLES, "beta-engineer:", "Beta_Engineer:")),
     "roles: no responsibilities": ("data/roles.yaml", replaced(
-        GOOD_ROLES, "    responsibilities:\n      - name: Training\n        detail: Trains beta models.\n",
-        "    responsibilities: []\n")),
-    "roles: item without detail": ("data/roles.yaml", replaced(GOOD_ROLES, "        detail: Knows statistics.\n", "")),
-    "roles: no roles": ("data/roles.yaml", "roles: {}\n"),
+        GOOD_ROLES, "  responsibilities:\n    - name: Training\n      detail: Trains beta models.\n",
+        "  responsibilities: []\n")),
+    "roles: item without detail": ("data/roles.yaml", replaced(GOOD_ROLES, "      detail: Knows statistics.\n", "")),
+    "roles: no roles": ("data/roles.yaml", "{}\n"),
     "roles: unknown top-level key": ("data/roles.yaml", GOOD_ROLES + "people: []\n"),
     "roles: empty file": ("data/roles.yaml", "# nothing yet\n"),
     # data/site.yaml
@@ -162,7 +163,7 @@ def test_the_build_finds_the_same_problem_in_process(case: str) -> None:
         data, lines = yamlutil.load(text)
     if data is None:
         data = {}
-    assert yamlutil.validate(data, lines, name, rel)
+    assert validate(data, lines, Schemas.load(REPO).get(name), rel)
 
 
 def repo_documents() -> list[tuple[str, str, str]]:
@@ -203,13 +204,14 @@ def test_each_schema_is_valid_per_its_metaschema(name: str) -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_the_build_uses_the_same_schema_files(name: str) -> None:
-    assert (SCHEMAS / f"{name}.schema.json").resolve() == (REPO / "sitegen/schemas" / f"{name}.schema.json").resolve()
-    assert yamlutil.schema(name) == load_schema(name)
+    assert not SCHEMAS.is_symlink() and SCHEMAS.is_dir()  # the site's own folder, not a link into the package
+    found = Schemas.load(REPO)
+    assert found.own(name) and found.get(name).value == load_schema(name)
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "data").glob("*.yaml")), ids=lambda p: p.name)
 def test_data_files_reference_their_schema_on_the_first_line(path: Path) -> None:
     first = path.read_text("utf-8").splitlines()[0]
-    assert first == f"# yaml-language-server: $schema=../sitegen/schemas/{path.stem}.schema.json"
+    assert first == f"# yaml-language-server: $schema=../schemas/{path.stem}.schema.json"
     target = (path.parent / first.split("$schema=", 1)[1]).resolve()
     assert target.is_file() and json.loads(target.read_text("utf-8"))["$schema"].endswith("/2020-12/schema")

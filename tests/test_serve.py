@@ -206,15 +206,15 @@ class RandomEditor:
 
     def role_summary(self) -> tuple[set[Path], str]:
         path = self.site / "data/roles.yaml"
-        _replace(path, r"^    summary: .*$", f"    summary: Edited summary {self.n} <i>&</i>.")
+        _replace(path, r"^  summary: .*$", f"  summary: Edited summary {self.n} <i>&</i>.")
         return {path}, "a role summary in data/roles.yaml"
 
     def role_title(self) -> tuple[set[Path], str]:
         path = self.site / "data/roles.yaml"
         if self.rng.random() < 0.5:
-            _replace(path, r"^    title: Beta Engineer.*$", f"    title: Beta Engineer {self.n}")
+            _replace(path, r"^  title: Beta Engineer.*$", f"  title: Beta Engineer {self.n}")
         else:
-            _replace(path, r"^    as_of: .*$", f"    as_of: 2026-{self.rng.randint(1, 12):02d}-05")
+            _replace(path, r"^  as_of: .*$", f"  as_of: 2026-{self.rng.randint(1, 12):02d}-05")
         return {path}, "a role's title or as_of in data/roles.yaml"
 
     def site_title(self) -> tuple[set[Path], str]:
@@ -248,6 +248,52 @@ class RandomEditor:
             path.unlink()
         return {path}, f"deleted {path.relative_to(self.site)}"
 
+    def data_file(self) -> tuple[set[Path], str]:
+        """A data file of its own (new, then edited), read by a component of its own that an article calls."""
+        path = self.site / "data/extra/facts.yaml"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(f"note: Fact {self.n}\ncount: {self.n}\n", "utf-8")
+        component = self.site / "templates/components/fact.html"
+        component.write_text("{% macro fact() %}{{ data.extra.facts.note }} ({{ data.extra.facts.count }})"
+                             "{% endmacro %}\n", "utf-8")
+        post = self.site / "content/post-1.md"
+        if "{{ fact() }}" not in post.read_text("utf-8"):
+            with post.open("a", encoding="utf-8") as fh:
+                fh.write("\nA fact: {{ fact() }}.\n")
+        return {path, component, post}, "data/extra/facts.yaml read by templates/components/fact.html"
+
+    def schema(self) -> tuple[set[Path], str]:
+        """The site's own schema: a field's description (no output changes), or quick_answer as plain text."""
+        path = self.site / "schemas/article.schema.json"
+        text = path.read_text("utf-8")
+        if self.rng.random() < 0.5:
+            path.write_text(text.replace('"Show the call to action at the end', f'"Edit {self.n}: show the call to action at the end', 1), "utf-8")
+        else:
+            path.write_text(text.replace('"x-markdown": true', '"x-markdown": false') if '"x-markdown": true' in text
+                            else text.replace('"x-markdown": false', '"x-markdown": true'), "utf-8")
+        return {path}, "schemas/article.schema.json"
+
+    def component(self) -> tuple[set[Path], str]:
+        name = self.rng.choice(["salary.html", "role.html"])
+        path = self.site / "templates/components" / name
+        _replace(path, r"^\{% endmacro", f"~{self.n}\n{{% endmacro")
+        return {path}, f"templates/components/{name}"
+
+    def page(self) -> tuple[set[Path], str]:
+        path = self.site / "content/pages/about.md"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(f"---\ntitle: About {self.n}\ndescription: The page, edit {self.n}.\n---\n\n"
+                        f"Alpha pays {{{{ salary(\"alpha-engineer\") }}}} ({self.n}).\n", "utf-8")
+        return {path}, "content/pages/about.md"
+
+    def layout(self) -> tuple[set[Path], str]:
+        layout = self.site / "templates/wide.html"
+        text = (self.site / "templates/article.html").read_text("utf-8")
+        layout.write_text(text.replace('<article class="article">', f'<article class="article wide-{self.n}">', 1), "utf-8")
+        path = self.pick()
+        _set_field(path, "layout", "layout: wide")
+        return {layout, path}, f"templates/wide.html as the layout of {path.name}"
+
     def draft(self) -> tuple[set[Path], str]:
         path = self.pick()
         _set_field(path, "draft", f"draft: {self.rng.choice(['true', 'false'])}")
@@ -255,7 +301,8 @@ class RandomEditor:
 
     KINDS = ("body", "body_component", "title", "description", "date", "tags", "roles", "add", "delete", "rename",
              "base_template", "partial", "include", "salary", "role_summary", "role_title", "site_title", "page_size",
-             "css", "static_file", "delete_static", "draft", "broken")
+             "css", "static_file", "delete_static", "draft", "data_file", "schema", "component", "page", "layout",
+             "broken")
 
     # breaking edits: (path, broken text); the original is written back afterwards
     BREAKAGES = ("front matter", "roles yaml", "unknown role", "template")
@@ -271,13 +318,13 @@ class RandomEditor:
             return path, path.read_text("utf-8") + '\n{{ salary("no-such-role") }}\n', kind
         if kind == "roles yaml":
             path = self.site / "data/roles.yaml"
-            return path, path.read_text("utf-8").replace("  beta-engineer:", "  beta-engineer: [", 1), kind
+            return path, path.read_text("utf-8").replace("\nbeta-engineer:", "\nbeta-engineer: [", 1), kind
         path = self.site / "templates/partials/article_card.html"
         return path, path.read_text("utf-8") + "{% if %}\n", kind
 
 
 def test_thirty_random_edits_match_a_clean_build(tmp_path: Path) -> None:
-    random_edits(tmp_path, seed=20260404, count=30)
+    random_edits(tmp_path, seed=20260404, count=34)  # every kind once, every breakage, and a few more
 
 
 def random_edits(tmp_path: Path, seed: int, count: int) -> None:
@@ -966,8 +1013,8 @@ def test_a_failed_build_shows_an_overlay_until_the_next_good_build(live) -> None
     site, server = live
     roles = site / "data/roles.yaml"
     good = roles.read_text("utf-8")
-    line = good.splitlines().index("      median_base: 205000") + 1
-    expected = (f'data/roles.yaml:{line}: roles.alpha-engineer.salary.median_base: expected integer, '
+    line = good.splitlines().index("    median_base: 205000") + 1
+    expected = (f'data/roles.yaml:{line}: alpha-engineer.salary.median_base: expected integer, '
                 f'got string "<b>x</b>"')
     with client_of(server) as client:
         since = time.monotonic()

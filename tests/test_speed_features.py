@@ -15,6 +15,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from sitegen.schemas import Schemas
+
 from conftest import REPO, run_cli, snapshot, write_site
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -267,7 +269,7 @@ def test_problems_of_cached_articles_are_reported_as_from_a_fresh_build(built: P
 
     stored = recorded_checks()
     assert all(problems == [] for _ids, problems in stored) and len({ids for ids, _ in stored}) == 1
-    roles.write_text(original.replace("  beta-engineer:", "  delta-engineer:"))
+    roles.write_text(original.replace("\nbeta-engineer:", "\ndelta-engineer:"))
     before = snapshot(built)
     cached = run_cli("--site", site)  # the stored checks are for other role ids: checked again, and recorded
     rechecked = recorded_checks()
@@ -278,9 +280,8 @@ def test_problems_of_cached_articles_are_reported_as_from_a_fresh_build(built: P
     assert {ids for ids, _ in rechecked} != {ids for ids, _ in stored}
     assert any(problems for _ids, problems in rechecked)
     lines = cached.stderr.splitlines()
-    assert lines[0] == ("content/alpha-vs-beta.md:7: roles: unknown role 'beta-engineer' "
+    assert lines[0] == ("content/alpha-vs-beta.md:7: roles: unknown key 'beta-engineer' of data.roles "
                         "(data/roles.yaml has: alpha-engineer, delta-engineer)")
-    assert "content/alpha-vs-beta.md:8: component salary(): unknown role 'beta-engineer'" in lines[1]
     assert "Traceback" not in cached.stderr
     assert snapshot(built) == before
     roles.write_text(original)
@@ -299,7 +300,7 @@ def test_problems_found_in_conversion_workers_match_one_process(corpus: Path, tm
     text = first.read_text()
     call = re.search(r'salary\("([a-z-]+)"\)', text)
     assert call is not None
-    first.write_text(text.replace(call.group(0), 'salary("no-such-role")', 1))
+    first.write_text(text.replace(call.group(0), "salary(no_such_role)", 1))  # not a literal: found converting
     second.write_text(second.read_text().replace("title:", "title: [unclosed", 1))
     one = run_cli("--site", site, "--jobs", "1", "--no-cache", "--out", tmp_path / "one")
     two = run_cli("--site", site, "--jobs", "2", "--no-cache", "--out", tmp_path / "two")
@@ -308,7 +309,7 @@ def test_problems_found_in_conversion_workers_match_one_process(corpus: Path, tm
     lines = two.stderr.splitlines()
     assert len(lines) == 3 and "Traceback" not in two.stderr
     assert lines[2] == "build failed: 2 problems; output left unchanged"
-    assert lines[0].startswith(f"content/{first.name}:") and "component salary(): unknown role 'no-such-role'" in lines[0]
+    assert lines[0].startswith(f"content/{first.name}:") and "component salary(): arguments are literal" in lines[0]
     assert lines[1].startswith(f"content/{second.name}:3: invalid YAML: ")
     assert not (tmp_path / "two").exists()
 
@@ -326,7 +327,7 @@ def test_related_reading_matches_its_definition(tmp_path: Path) -> None:
     generate.generate(600, site, seed=11)
     shown = []
     for path in sorted((site / "content").glob("*.md")):
-        article, _body = parse_article(path.read_text(), f"content/{path.name}")
+        article, _body = parse_article(path.read_text(), f"content/{path.name}", schemas=Schemas.load(site))
         shown.append(article)
     shown.sort(key=lambda a: (a.date, a.slug), reverse=True)
     by_slug = {a.slug: a for a in shown}
@@ -336,9 +337,9 @@ def test_related_reading_matches_its_definition(tmp_path: Path) -> None:
             expected = [by_slug[s] for s in article.related if s in by_slug and s != article.slug]
         else:
             points: dict[str, int] = {}
-            for kind, names, worth in (("role", set(article.roles), 2), ("tag", set(article.tags), 1)):
+            for kind, names, worth in (("ref", set(article.refs), 2), ("tag", set(article.tags), 1)):
                 for name in names:
-                    members = [a for a in shown if name in (a.roles if kind == "role" else a.tags)]
+                    members = [a for a in shown if name in (a.refs if kind == "ref" else a.tags)]
                     at = members.index(article)
                     for other in members[max(0, at - NEARBY) : at + NEARBY + 1]:
                         if other is not article:
@@ -385,38 +386,41 @@ def test_the_cache_key_changes_with_the_libraries_that_write_the_html(monkeypatc
 
 
 def test_data_found_valid_is_not_validated_again_and_mistakes_always_are(tmp_path: Path, monkeypatch) -> None:
-    from sitegen import yamlutil
+    from sitegen import schemas as sch, yamlutil
     from sitegen.store import Cache
 
     store = Cache(tmp_path / "store.sqlite").valid
     checked = []
-    real = yamlutil._violations
-    monkeypatch.setattr(yamlutil, "_violations", lambda *a: checked.append(a[0]) or real(*a))
+    real = sch._violations
+    monkeypatch.setattr(sch, "_violations", lambda *a: checked.append(a[0]) or real(*a))
+    article = sch.default("article")
     good, lines = yamlutil.load("title: T\ndescription: D\ndate: '2026-01-02'\ncategory: C\n")
     bad, bad_lines = yamlutil.load("title: T\ndescription: D\ndate: '2026-02-30'\ncategory: C\n")
-    assert yamlutil.validate(good, lines, "article", "a.md", store) == []
-    assert yamlutil.validate(good, lines, "article", "a.md", store) == []  # remembered
+    assert sch.validate(good, lines, article, "a.md", store) == []
+    assert sch.validate(good, lines, article, "a.md", store) == []  # remembered
     assert len(checked) == 1
     for _ in range(2):  # a mistake is reported every time, never remembered
-        assert [p.message for p in yamlutil.validate(bad, bad_lines, "article", "a.md", store)] == [
+        assert [p.message for p in sch.validate(bad, bad_lines, article, "a.md", store)] == [
             'date: expected a date (YYYY-MM-DD), got "2026-02-30"']
     assert len(checked) == 3
     again = Cache(tmp_path / "store.sqlite")  # kept in the store, for the next build
-    assert again.valid.known_valid(yamlutil.validity_key(good, "article"))
+    assert again.valid.known_valid(sch.validity_key(good, article))
     again.prune(set())  # asked for this session: kept
-    assert again.valid.known_valid(yamlutil.validity_key(good, "article"))
+    assert again.valid.known_valid(sch.validity_key(good, article))
     third = Cache(tmp_path / "store.sqlite")
     third.prune(set())  # not read by this build (the data changed): forgotten
-    assert not third.valid.known_valid(yamlutil.validity_key(good, "article"))
+    assert not third.valid.known_valid(sch.validity_key(good, article))
 
 
 def test_validity_keys_tell_apart_what_a_schema_tells_apart() -> None:
-    from sitegen.yamlutil import validity_key
+    from sitegen.schemas import Schemas, default, validity_key
 
     values = [1, 1.0, True, "1", None, float("nan"), [1], (1,), {"a": 1}, {"a": 1, "b": 2}]
-    keys = [validity_key({"x": v}, "article") for v in values]
+    keys = [validity_key({"x": v}, default("article")) for v in values]
     assert len(set(keys)) == len(values)
-    assert validity_key({"x": 1}, "article") == validity_key({"x": 1}, "article") != validity_key({"x": 1}, "roles")
+    roles = Schemas.load(REPO).get("roles")
+    assert validity_key({"x": 1}, default("article")) == validity_key({"x": 1}, default("article")) \
+        != validity_key({"x": 1}, roles)
 
 
 def test_related_reading_is_kept_for_the_same_articles_and_worked_out_again_for_any_change(tmp_path: Path,
@@ -434,7 +438,7 @@ def test_related_reading_is_kept_for_the_same_articles_and_worked_out_again_for_
     generate.generate(80, site, seed=3)
     shown = []
     for path in sorted((site / "content").glob("*.md")):
-        shown.append(parse_article(path.read_text(), f"content/{path.name}")[0])
+        shown.append(parse_article(path.read_text(), f"content/{path.name}", schemas=Schemas.load(site))[0])
     shown.sort(key=lambda a: (a.date, a.slug), reverse=True)
     cache = Cache(tmp_path / "store.sqlite")
     store = cache.related
@@ -455,7 +459,7 @@ def test_related_reading_is_kept_for_the_same_articles_and_worked_out_again_for_
     first, second = shown[0], shown[1]
     changes = [
         [replace(first, tags=first.tags + ("Brand new tag",))] + shown[1:],
-        [replace(first, roles=tuple(reversed(first.roles)))] + shown[1:] if len(first.roles) > 1 else None,
+        [replace(first, refs=tuple(reversed(first.refs)))] + shown[1:] if len(first.refs) > 1 else None,
         [replace(first, date=first.date - dt.timedelta(days=1))] + shown[1:],
         [replace(first, slug=first.slug + "-moved")] + shown[1:],
         [replace(first, related=(second.slug,))] + shown[1:],

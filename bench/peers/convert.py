@@ -175,6 +175,12 @@ def _fresh(folder: Path) -> None:
     folder.mkdir(parents=True)
 
 
+def peer_roles(text: str) -> str:
+    """data/roles.yaml as the peers' themes read it: the same records under a `roles:` key (site.Data.roles.roles
+    in Hugo, roles_data.roles in Eleventy)."""
+    return "roles:\n" + "".join(f"  {line}" if line.strip() else line for line in text.splitlines(keepends=True))
+
+
 def convert(site: Path, out: Path, node_modules: Path | None = None) -> dict:
     """Write OUT/hugo, OUT/eleventy, OUT/pelican from SITE. Returns {peer: number of articles}."""
     import yaml
@@ -190,7 +196,8 @@ def convert(site: Path, out: Path, node_modules: Path | None = None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     (out / STAMP).unlink(missing_ok=True)  # written last: an interrupted conversion is redone
     roles_text = (site / "data" / "roles.yaml").read_text(encoding="utf-8")
-    components = PelicanComponents(yaml_load(roles_text)["roles"])
+    components = PelicanComponents(yaml_load(roles_text))
+    roles_text = peer_roles(roles_text)
     articles = sorted((site / "content").glob("*.md"))
 
     hugo, eleventy, pelican = out / "hugo", out / "eleventy", out / "pelican"
