@@ -250,7 +250,7 @@ def _shared(session, assembled, pages: list[Page], assets: dict[str, str], every
         for alias in article.aliases:
             aliases[alias_url(alias)] = article_url(article)
     hidden = {}
-    listed = {a.path for a in assembled.articles}
+    listed = {a.path for a in assembled.articles + assembled.pages}
     for article in every_article:
         if article.path in listed:
             continue

@@ -1,6 +1,7 @@
 """Components: `templates/components/<name>.html` defines `{% macro <name>(...) %}`, and Markdown calls it as
 `{{ <name>(...) }}`. This module finds them, reads each macro's signature (through Jinja's parser: the AST is
-Jinja's public extension API) and checks calls against it. Rendering is the Renderer's (render.py).
+Jinja's public extension API) and checks calls against it, and gives a component what it sees of its caller
+(`page`) and `fail()`. Rendering is the Renderer's (render.py).
 """
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from jinja2 import nodes
 
 from .errors import Problem
 from .limits import MAX_DATA_BYTES
-from .model import Component
+from .model import Article, Component
 
 FOLDER = "components"
 
@@ -79,6 +81,60 @@ def signature_of(tree: nodes.Template, name: str) -> Signature | None:
             return Signature(name, tuple(a.name for a in macro.args), tuple(_written(d) for d in macro.defaults),
                              "varargs" in read, "kwargs" in read)
     return None
+
+
+class ComponentFailure(Exception):
+    """`fail("message")` in a component: reported against the line that calls it."""
+
+
+def fail(message: object) -> None:
+    raise ComponentFailure(str(message))
+
+
+class CallerPage:
+    """`page` inside a component: the article or page that calls it (its fields, its front matter, and the HTML of
+    its Markdown fields). The Renderer points it at each caller in turn; it notes whether the call read it, so a
+    call that did not can be remembered by its arguments alone."""
+
+    __slots__ = ("_renderer",)
+
+    def __init__(self, renderer):
+        self._renderer = renderer
+
+    def _caller(self) -> tuple[Article, dict]:
+        renderer = self._renderer
+        if renderer.caller is None:
+            raise AttributeError("page is only defined inside a component")
+        renderer.caller_read = True
+        return renderer.caller
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        article, html = self._caller()
+        if name in html:
+            return html[name]
+        if name in Article.__dataclass_fields__ and name not in ("converted", "key", "lines", "complete", "fields"):
+            return getattr(article, name)
+        try:
+            return article.fields[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self.__getattr__(name)
+        except AttributeError:
+            raise KeyError(name) from None
+
+    def get(self, name: str, default: Any = None) -> Any:
+        try:
+            return self.__getattr__(name)
+        except AttributeError:
+            return default
+
+    def calls(self, name: str) -> bool:
+        return self._caller()[0].calls(name)
 
 
 class Components:

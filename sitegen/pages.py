@@ -10,7 +10,7 @@ from .assemble import Assembled, alias_url
 from .content import slugify
 from .errors import BuildError, Problem
 from .model import Article, Page
-from .write import unsafe_reason
+from .outpaths import unsafe_reason
 
 FEED_SIZE = 20
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import Problem
 from .sources import discover
-from .write import unsafe_reason
+from .outpaths import unsafe_reason
 
 CACHE_DIR = ".sitegen-cache"
 

@@ -12,7 +12,7 @@ import jinja2
 from markupsafe import Markup
 
 from . import __version__, datapages, formats
-from .components import FOLDER as COMPONENTS
+from .components import FOLDER as COMPONENTS, CallerPage, ComponentFailure, fail
 from .deps import Deps, recording
 from .errors import Problem
 from .markdown_ext import TOKEN_RE, faq_sections, html_to_text, questions
@@ -165,60 +165,6 @@ def loads_recorded(cls: type[jinja2.Environment] = RecordingEnvironment) -> bool
     except Exception:  # noqa: BLE001 - any surprise: do not trust the recording
         return False
     return True
-
-
-class ComponentFailure(Exception):
-    """`fail("message")` in a component: reported against the line that calls it."""
-
-
-def fail(message: object) -> None:
-    raise ComponentFailure(str(message))
-
-
-class CallerPage:
-    """`page` inside a component: the article or page that calls it (its fields, its front matter, and the HTML of
-    its Markdown fields). The Renderer points it at each caller in turn; it notes whether the call read it, so a
-    call that did not can be remembered by its arguments alone."""
-
-    __slots__ = ("_renderer",)
-
-    def __init__(self, renderer: "Renderer"):
-        self._renderer = renderer
-
-    def _caller(self) -> tuple[Article, dict[str, Markup]]:
-        renderer = self._renderer
-        if renderer.caller is None:
-            raise AttributeError("page is only defined inside a component")
-        renderer.caller_read = True
-        return renderer.caller
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        article, html = self._caller()
-        if name in html:
-            return html[name]
-        if name in Article.__dataclass_fields__ and name not in ("converted", "key", "lines", "complete", "fields"):
-            return getattr(article, name)
-        try:
-            return article.fields[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __getitem__(self, name: str) -> Any:
-        try:
-            return self.__getattr__(name)
-        except AttributeError:
-            raise KeyError(name) from None
-
-    def get(self, name: str, default: Any = None) -> Any:
-        try:
-            return self.__getattr__(name)
-        except AttributeError:
-            return default
-
-    def calls(self, name: str) -> bool:
-        return self._caller()[0].calls(name)
 
 
 class Renderer:

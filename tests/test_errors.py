@@ -85,9 +85,9 @@ CASES = {
         [f"{ARTICLE}:15: component role(): unknown field 'bonus' (fields: title, summary, source, as_of, job_postings, median_base, currency)"],
     ),
     "unknown component": (
-        {ARTICLE: GOOD.replace("{{ salary_table() }}", "{{ salary_chart() }}")},
-        [f"{ARTICLE}:21: unknown component 'salary_chart' (templates/components/ has: cta, postings, quick_answer, "
-         "responsibilities, role, salary, salary_gap, salary_table, skills)"],
+        {ARTICLE: GOOD.replace("{{ salary_table() }}", "{{ salary_graph() }}")},
+        [f"{ARTICLE}:21: unknown component 'salary_graph' (templates/components/ has: cta, postings, quick_answer, "
+         "responsibilities, role, salary, salary_chart, salary_gap, salary_table, skills)"],
     ),
     "a component call without its argument": (
         {ARTICLE: GOOD.replace("Beta is ahead by", "See {{ salary() }}. Beta is ahead by")},

@@ -138,7 +138,7 @@ def test_alias_onto_another_file_is_refused(good_site) -> None:
 
 
 def test_the_writer_refuses_what_the_plan_let_through() -> None:
-    from sitegen.write import UnsafeOutput, safe_join, unsafe_reason
+    from sitegen.outpaths import UnsafeOutput, safe_join, unsafe_reason
 
     for rel in ("../x", "/etc/x", "a/../../x", "a\\b", "a%2Fb", "%2e%2e/x", "x\0y", "C:/x", ".sitegen-output", "a//b",
                 "./x", "a/.git/config", "x" * 256, "a\nb"):
@@ -292,7 +292,7 @@ def test_only_calls_outside_code_are_errors(good_site) -> None:
     write_site(site, {"content/hostile.md": front(body=LITERAL + "\nAnd {{ nope() }} here.\n")}, base=None, theme=False)
     result = run_cli("--site", site)
     assert_refused(result, ["content/hostile.md:27: unknown component 'nope' (templates/components/ has: cta, postings, quick_answer, "
-                            "responsibilities, role, salary, salary_gap, salary_table, skills)"])
+                            "responsibilities, role, salary, salary_chart, salary_gap, salary_table, skills)"])
     assert snapshot(site / "output") == before
 
 

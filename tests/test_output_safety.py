@@ -90,6 +90,7 @@ OVERLAPS = {
     "data/": ("data", "it overlaps data/"),
     "templates/": ("templates", "it overlaps templates/"),
     "static/": ("static", "it overlaps static/"),
+    "schemas/": ("schemas", "it overlaps schemas/"),
     "folder inside content/": ("content/blog", "it overlaps content/"),
     "new folder deep inside static/": ("static/css/out/site", "it overlaps static/"),
     "folder inside templates/ via ..": ("output/../templates/partials", "it overlaps templates/"),

@@ -222,3 +222,49 @@ def test_a_component_edit_renders_the_pages_that_call_it(tmp_path: Path) -> None
     result = build(site, progress=False)
     assert "<p>HELLO!</p>" in (site / "output/about/index.html").read_text()
     assert snapshot(site / "output") == _clean(site, tmp_path)
+
+
+def test_check_follows_links_into_pages_and_reports_unused_records(tmp_path: Path) -> None:
+    note = text_of(NOTE) + "\nSee [about](/about/), [privacy](/legal/privacy/) and [nothing](/legal/nothing/).\n"
+    langs = text_of("data/languages.yaml") + "cobol:\n  name: COBOL\n  tagline: Still running.\n" \
+        "  first_release: 1959\n  typing: static\n  checked: 2026-03-01\n"
+    site = copy_site(tmp_path, {NOTE: note, "data/languages.yaml": langs})
+    result = run_cli("check", "--site", site)
+    lines = result.stdout.splitlines()
+    links = [line for line in lines if "link to" in line]
+    assert links == [f"{NOTE}:{line_of(note, '[nothing]')}: error: link to /legal/nothing/ leads nowhere"], lines
+    assert f"data/languages.yaml:{line_of(langs, 'cobol:')}: warning: languages 'cobol' is not used by any article " \
+           "(no x-data-ref field or component call names it)" in lines
+    assert result.returncode == 1
+
+
+def test_the_readme_worked_example_builds_as_it_says(tmp_path: Path) -> None:
+    """The README's worked example, taken from the README itself: a CSV with its schema, a component that reads it,
+    its use in an article, and the error a bad cell gives."""
+    import re
+
+    from conftest import write_site
+
+    readme = (REPO / "README.md").read_text("utf-8")
+    example = readme[readme.index("### A worked example"):readme.index("### Templates (`templates/`)")]
+    blocks = re.findall(r"```(\w*)\n(.*?)```", example, re.S)
+    csv, schema, macro = (textwrap_dedent(body) for _kind, body in blocks[:3])
+    site = write_site(tmp_path / "site", base="repo", files={
+        "data/pay/by_city.csv": csv, "schemas/pay/by_city.schema.json": schema,
+        "templates/components/city_pay.html": macro})
+    article = site / "content/ai-engineer-vs-ml-engineer.md"
+    call = re.search(r"\*\*Use it in an article:\*\* `(.*?)`", example).group(1)
+    article.write_text(article.read_text("utf-8") + "\n" + call + "\n", "utf-8")
+    result = run_cli("--site", site)
+    assert result.returncode == 0, result.stderr
+    assert "In London an AI Engineer earns ~$150K." in (site / "output/blog/ai-engineer-vs-ml-engineer/index.html").read_text()
+    error = " ".join(re.search(r"fails the build as `(.*?)`", example, re.S).group(1).split())
+    (site / "data/pay/by_city.csv").write_text(csv.replace("150000", "lots"), "utf-8")
+    result = run_cli("--site", site)
+    assert result.stderr.splitlines()[0] == error
+
+
+def textwrap_dedent(text: str) -> str:
+    import textwrap
+
+    return textwrap.dedent(text)
