@@ -162,7 +162,7 @@ class Session:
         """Stages 2 and 3: schemas, data files, components and articles, then assemble() across them. Stage 1
         (sources_stamp) has refused every link that leads out of the site, so nothing here is read through one."""
         problems = Collector()
-        schemas = Schemas.load(self.paths.root)
+        schemas = Schemas.load(self.paths.root, self.store.valid)
         problems.extend(schemas.problems)
         dataset = self.loader.data(schemas, self.options.base_url, problems)
         components = Components.find(self.paths.templates)

@@ -97,7 +97,9 @@ class Schemas:
         self.problems = problems
 
     @classmethod
-    def load(cls, root: Path) -> "Schemas":
+    def load(cls, root: Path, known: "KnownValid | None" = None) -> "Schemas":
+        """`known`: where schemas found to be valid JSON Schemas are remembered (the check imports jsonschema,
+        50 ms a build that needs nothing else of it)."""
         found: dict[str, Schema] = {}
         problems: list[Problem] = []
         folder = root / "schemas"
@@ -110,7 +112,7 @@ class Schemas:
                     path = Path(dirpath) / filename
                     rel = path.relative_to(root).as_posix()
                     name = rel.removeprefix("schemas/").removesuffix(SCHEMA_SUFFIX)
-                    schema, problem = _read(path, rel, name)
+                    schema, problem = _read(path, rel, name, known)
                     if problem is not None:
                         problems.append(problem)
                     else:
@@ -137,7 +139,7 @@ class Schemas:
         return (Schemas, (self.found, self.problems))
 
 
-def _read(path: Path, rel: str, name: str) -> tuple[Schema | None, Problem | None]:
+def _read(path: Path, rel: str, name: str, known=None) -> tuple[Schema | None, Problem | None]:
     try:
         if path.stat().st_size > MAX_DATA_BYTES:
             return None, Problem(rel, 1, f"file is larger than {MAX_DATA_BYTES // (1024 * 1024)} MB")
@@ -152,13 +154,17 @@ def _read(path: Path, rel: str, name: str) -> tuple[Schema | None, Problem | Non
         return None, Problem(rel, 1, "not a JSON Schema: nested too deeply")
     if not isinstance(value, dict):
         return None, Problem(rel, 1, "not a JSON Schema: the file must hold an object")
-    import jsonschema
+    key = "schema\0" + hashlib.blake2b(_salt(text), digest_size=20).hexdigest()
+    if known is None or not known.known_valid(key):
+        import jsonschema
 
-    try:
-        jsonschema.validators.validator_for(value).check_schema(value)
-    except jsonschema.SchemaError as exc:
-        where = "/".join(map(str, exc.absolute_path)) or "the top"
-        return None, Problem(rel, 1, f"not a valid JSON Schema at {where}: {exc.message}"[:300])
+        try:
+            jsonschema.validators.validator_for(value).check_schema(value)
+        except jsonschema.SchemaError as exc:
+            where = "/".join(map(str, exc.absolute_path)) or "the top"
+            return None, Problem(rel, 1, f"not a valid JSON Schema at {where}: {exc.message}"[:300])
+        if known is not None:
+            known.remember_valid(key)
     return Schema(name, rel, text, value), None
 
 

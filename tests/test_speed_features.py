@@ -485,3 +485,27 @@ def test_related_reading_is_kept_for_the_same_articles_and_worked_out_again_for_
         answer(shown)
         assert len(calls) == before + 1
     cache.close()
+
+
+def test_a_schema_found_valid_is_not_checked_again(tmp_path: Path, monkeypatch) -> None:
+    """Checking that a site's schemas are JSON Schemas imports jsonschema (50 ms): a warm build skips it."""
+    import jsonschema
+
+    from sitegen.schemas import Schemas
+    from sitegen.store import Cache
+
+    checks = []
+    real = jsonschema.Draft202012Validator.check_schema
+    monkeypatch.setattr(jsonschema.Draft202012Validator, "check_schema",
+                        classmethod(lambda cls, schema, **kw: checks.append(1) or real(schema, **kw)))
+    store = Cache(tmp_path / "store.sqlite").valid
+    first = Schemas.load(REPO, store)
+    assert len(checks) == len(first.found) == 3 and not first.problems
+    again = Schemas.load(REPO, store)
+    assert len(checks) == 3 and again.digest == first.digest
+    site = tmp_path / "site"
+    (site / "schemas").mkdir(parents=True)
+    (site / "schemas/x.schema.json").write_text('{"type": 12}')
+    for _ in range(2):  # a broken schema is reported every time
+        assert [str(p) for p in Schemas.load(site, store).problems] == [
+            "schemas/x.schema.json:1: not a valid JSON Schema at type: 12 is not valid under any of the given schemas"]
