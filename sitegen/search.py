@@ -1,0 +1,335 @@
+"""Static search: the /search/ page, and a Pagefind index of the built pages written with the output.
+
+Pagefind (https://pagefind.app, the `pagefind[bin]` package, which ships its Rust indexer) reads the finished HTML:
+a page is indexed only when its template marks its own text with `data-pagefind-body` (article.html and role.html
+do; lists, the 404 page, redirect pages and the search page do not), and `data-pagefind-meta`,
+`data-pagefind-filter` and `data-pagefind-ignore` say what becomes the title, description, date and category of a
+result, the filters (category, tag, role) and what is left out. The browser loads `pagefind/pagefind.js` and only the
+few index chunks a query needs (static/js/search.js is the search page's own small interface).
+
+Three entry points, each called from one hook:
+
+- `page()`: the planned /search/ page (pages.plan);
+- `add_to_output()`: the index of a one-shot build, written into its staging folder before the swap (publish), so
+  it is part of the atomic output: a failed build leaves the previous index with the previous pages. The index is
+  keyed by the digests of every HTML page's bytes (the manifest's entries) and Pagefind's version; the finished
+  files are kept in `.sitegen-cache/search/<key>/`, so a build whose pages did not change does not index again, and
+  a build into an empty output (CI with the cache restored) copies them from there;
+- `PreviewIndexer`: the preview's, which indexes in a thread of its own after the build has sent the reload, and
+  swaps the new files into the served folder (serve.Preview).
+
+Pagefind runs as its command-line program in an empty working folder (so no `pagefind.yml` of the site is read) with
+no PAGEFIND_* variables (so its own configuration cannot change the output). Its Python API (`pagefind.index`) drives
+the same program through a service whose client polls for each answer every 0.1 s: 4,000 pages added one by one
+would take 400 s, so sitegen asks the program to read the built folder, as `add_directory` would, from a folder of
+its own choosing. Pagefind's output is byte-identical for identical pages (its files are named by their content's
+hash; one language is forced, so `pagefind-entry.json` has one entry), which tests/test_search.py checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import BuildError, Problem
+
+BUNDLE = "pagefind"  # the index's folder in the output: /pagefind/pagefind.js
+MARK = b"data-pagefind-body"
+FORMAT = "sitegen-search-1"
+FILES = "sitegen-files.json"  # in a cached index: every file with the digest of its bytes, written last
+TIMEOUT = 900  # seconds: Pagefind indexes 4,000 articles in about 12 s here
+# Pagefind's own ready-made interfaces: the search page has its own (static/js/search.js), so they are not published
+UNUSED = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
+          "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js")
+
+
+class SearchError(Exception):
+    """Pagefind could not index the site; the message says why."""
+
+
+# -- the page ---------------------------------------------------------------------------------------------------
+
+def page(assembled):
+    """The /search/ page: a search field, results by JavaScript, and the category and tag lists for readers
+    without it (in `extra`, so the page renders again when they change)."""
+    from .model import Page
+    from .pages import category_url, tag_url
+
+    categories = sorted({a.category for a in assembled.articles})
+    tags = sorted({t for a in assembled.articles for t in a.tags})
+    extra = {"categories": [[name, category_url(name)] for name in categories],
+             "tags": [[name, tag_url(name)] for name in tags]}
+    return Page("search/", "search/index.html", "search.html", "search", "Search",
+                f"Search every article of {assembled.site.title}.", extra=extra)
+
+
+# -- running Pagefind -------------------------------------------------------------------------------------------
+
+def executable() -> Path:
+    """The Pagefind program: PAGEFIND_BINARY_PATH, else the one `pagefind[bin]` installed, else one on PATH."""
+    try:
+        from pagefind.service import get_executable
+    except ImportError:
+        found = shutil.which("pagefind_extended") or shutil.which("pagefind")
+        path = Path(found) if found else None
+    else:
+        path = get_executable()
+    if path is None or not Path(path).is_file():
+        raise SearchError("the Pagefind program is not installed (pip install 'pagefind[bin]')")
+    return Path(path)
+
+
+_versions: dict[tuple, str] = {}
+
+
+def version() -> str:
+    """Pagefind's version line (part of the index key), asked once per program file."""
+    exe = executable()
+    st = exe.stat()
+    key = (str(exe), st.st_size, st.st_mtime_ns)
+    if key not in _versions:
+        _versions[key] = _run([str(exe), "--version"], timeout=60).strip() or f"unknown {key}"
+    return _versions[key]
+
+
+def _run(argv: list[str], timeout: float) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}
+    with tempfile.TemporaryDirectory(prefix="sitegen-pagefind-") as cwd:  # no pagefind.yml/toml/json is read
+        try:
+            proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, timeout=timeout,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise SearchError(f"Pagefind did not finish within {timeout} s") from None
+        except OSError as exc:
+            raise SearchError(f"cannot run Pagefind: {exc.strerror or exc}") from None
+    if proc.returncode != 0:
+        text = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip().splitlines()
+        raise SearchError(f"Pagefind failed (exit status {proc.returncode}): {' '.join(text[-3:])[:300]}")
+    return proc.stdout.decode("utf-8", "replace")
+
+
+def language(site) -> str:
+    """One index for the site, in its language (Pagefind stems words for it): 'en' for 'en-GB'."""
+    return (site.language or "en").split("-")[0].lower() or "en"
+
+
+def has_indexable(folder: Path, pages: list[str]) -> bool:
+    """Whether any page marks text for the index. Without one Pagefind would index every page whole (or, with
+    nothing to read, fail): a site with no such page has no index, and the search page says so."""
+    for rel in pages:
+        try:
+            with open(folder / rel, "rb") as fh:
+                if MARK in fh.read():
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+def index_folder(site_dir: Path, bundle: Path, lang: str) -> None:
+    """Pagefind over the HTML pages of `site_dir`, its files written into `bundle` (a new folder)."""
+    _run([str(executable()), "--site", str(site_dir), "--output-path", str(bundle), "--force-language", lang,
+          "--glob", "**/*.html", "--silent"], timeout=TIMEOUT)
+    for name in UNUSED:
+        with _suppress():
+            (bundle / name).unlink()
+
+
+class _suppress:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        return kind is not None and issubclass(kind, OSError)
+
+
+def names(bundle: Path) -> list[str]:
+    """Every file of an index folder, relative and '/'-separated (none when there is no such folder)."""
+    found = []
+    for root, dirs, files in os.walk(bundle):
+        dirs.sort()
+        found += [(Path(root) / name).relative_to(bundle).as_posix() for name in sorted(files)]
+    return [rel for rel in found if rel != FILES]
+
+
+def listing(bundle: Path) -> dict[str, str]:
+    """Every file of an index folder (relative, '/'-separated) with the digest of its bytes."""
+    return {rel: hashlib.blake2b((bundle / rel).read_bytes(), digest_size=16).hexdigest() for rel in names(bundle)}
+
+
+# -- the one-shot build -----------------------------------------------------------------------------------------
+
+def index_key(site, entries, assets: dict[str, tuple[str, Path]] | None) -> str:
+    """What the index is made from: every HTML page's bytes (their digests), the static HTML files', the language
+    and Pagefind's version. Equal keys, equal index."""
+    h = hashlib.blake2b(repr((FORMAT, version(), language(site))).encode(), digest_size=16)
+    for out in sorted(entries):
+        if out.endswith(".html"):
+            h.update(f"{out}\0{entries[out].digest}\n".encode())
+    for out, source in sorted((assets or {}).values()):
+        if out.endswith(".html"):
+            h.update(f"{out}\0".encode() + hashlib.blake2b(Path(source).read_bytes(), digest_size=16).digest())
+    return h.hexdigest()
+
+
+def _valid(bundle: Path) -> dict[str, str] | None:
+    """A cached index's files, when its record is there and every file has the bytes it records."""
+    try:
+        recorded = json.loads((bundle / FILES).read_text(encoding="utf-8"))
+        if not isinstance(recorded, dict):
+            return None
+        if listing(bundle) != recorded:
+            return None
+        return recorded
+    except (OSError, ValueError):
+        return None
+
+
+def _build_cached(cache: Path, key: str, stage: Path, pages: list[str], lang: str) -> Path:
+    """The finished index for `key` in the cache (made now from the staging folder when it is not there)."""
+    bundle = cache / key
+    if _valid(bundle) is not None:
+        return bundle
+    shutil.rmtree(bundle, ignore_errors=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{key}.tmp-", dir=cache))
+    try:
+        made = work / "bundle"
+        if has_indexable(stage, pages):
+            index_folder(stage, made, lang)
+        else:
+            made.mkdir()
+        files = listing(made)
+        (made / FILES).write_text(json.dumps(files, sort_keys=True), encoding="utf-8")
+        os.replace(made, bundle)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for old in cache.iterdir():  # keep the index just made and nothing older: one site's index can be 20 MB
+        if old.name != key:
+            shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
+    return bundle
+
+
+def add_to_output(session, site, writer, entries, assets) -> tuple[list[str], set[str]]:
+    """The publish hook, before the writer commits: the index goes into the staging folder (from the cache when the
+    pages are unchanged). In the preview (an in-place writer) the index stays as it is (PreviewIndexer renews it
+    after the reload). Returns the index files whose bytes changed and every index file (for the writer's keep)."""
+    started = time.perf_counter()
+    out = session.paths.out
+    if writer.stage_dir is None:  # the preview: keep the files PreviewIndexer made
+        return [], {f"{BUNDLE}/{rel}" for rel in names(out / BUNDLE)}
+    stage = Path(writer.stage_dir)
+    pages = sorted(out for out in entries if out.endswith(".html"))
+    try:
+        if session.store.temporary:  # --no-cache: index in a temporary folder, remember nothing
+            with tempfile.TemporaryDirectory(prefix="sitegen-search-") as tmp:
+                return _publish(writer, _build_cached(Path(tmp), "index", stage, pages, language(site)), started,
+                                session)
+        key = index_key(site, entries, assets)
+        bundle = _build_cached(session.paths.cache / "search", key, stage, pages, language(site))
+        return _publish(writer, bundle, started, session)
+    except SearchError as exc:
+        raise BuildError([Problem(BUNDLE, 1, f"search index: {exc}")]) from None
+
+
+def _publish(writer, bundle: Path, started: float, session) -> tuple[list[str], set[str]]:
+    written, keep = [], set()
+    files = json.loads((bundle / FILES).read_text(encoding="utf-8"))
+    for rel in sorted(files):
+        target = f"{BUNDLE}/{rel}"
+        keep.add(target)
+        if writer.copy(target, bundle / rel):
+            written.append(target)
+    session.search_stats = {"seconds": time.perf_counter() - started, "files": len(files),
+                            "bytes": sum((bundle / rel).stat().st_size for rel in files)}
+    return written, keep
+
+
+# -- the preview ------------------------------------------------------------------------------------------------
+
+class PreviewIndexer:
+    """Indexes the preview's folder in a thread of its own, after each build that changed pages: the reload is
+    not delayed, and a search right after it finds the previous index until the new one is swapped in. Requests
+    made while it indexes become one more run. `lock` is the build's output lock: swapping files in never races a
+    build's writes."""
+
+    def __init__(self, out: Path, lang: Callable[[], str], lock, on_done: Callable[[int, str | None], None]):
+        self.out = out
+        self.lang = lang
+        self.lock = lock
+        self.on_done = on_done  # (build number, problem or None), on the indexer's thread
+        self._wanted = 0
+        self._cond = threading.Condition()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._loop, name="sitegen-search-index", daemon=True)
+        self._thread.start()
+
+    def request(self, number: int) -> None:
+        with self._cond:
+            self._wanted = max(self._wanted, number)
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+        self._thread.join(timeout=TIMEOUT)
+
+    def _loop(self) -> None:
+        done = 0
+        while True:
+            with self._cond:
+                while self._wanted <= done and not self._stopped:
+                    self._cond.wait()
+                if self._stopped:
+                    return
+                number = self._wanted
+            problem = None
+            try:
+                self.index_once()
+            except SearchError as exc:
+                problem = f"search index: {exc}"
+            except OSError as exc:  # the folder went away (the preview is stopping)
+                problem = f"search index: {exc}"
+            done = number
+            self.on_done(number, problem)
+
+    def index_once(self) -> None:
+        work = Path(tempfile.mkdtemp(prefix="sitegen-preview-search-"))
+        try:
+            made = work / "bundle"
+            pages = sorted(p.relative_to(self.out).as_posix() for p in self.out.rglob("*.html")
+                           if BUNDLE not in p.relative_to(self.out).parts[:1])
+            if has_indexable(self.out, pages):
+                index_folder(self.out, made, self.lang())
+            else:
+                made.mkdir()
+            new = listing(made)
+            with self.lock():
+                self._swap(made, new)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _swap(self, made: Path, new: dict[str, str]) -> None:
+        """Hashed files first, then the entry file that names them, then what the new index no longer has."""
+        bundle = self.out / BUNDLE
+        old = listing(bundle) if bundle.is_dir() else {}
+        order = sorted(new, key=lambda rel: rel in ("pagefind-entry.json", "pagefind.js"))
+        for rel in order:
+            if old.get(rel) == new[rel]:
+                continue
+            target = bundle / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(made / rel, target)
+        for rel in old:
+            if rel not in new:
+                with _suppress():
+                    (bundle / rel).unlink()
