@@ -23,7 +23,8 @@ no PAGEFIND_* variables (so its own configuration cannot change the output). Its
 the same program through a service whose client polls for each answer every 0.1 s: 4,000 pages added one by one
 would take 400 s, so sitegen asks the program to read the built folder, as `add_directory` would, from a folder of
 its own choosing. Pagefind's output is byte-identical for identical pages (its files are named by their content's
-hash; one language is forced, so `pagefind-entry.json` has one entry), which tests/test_search.py checks.
+hash; one language is forced, so `pagefind-entry.json` has one entry) except for its filter files, whose values it
+writes in a random order: pagefind_stable.py puts them in one. tests/test_search.py checks the bytes.
 """
 
 from __future__ import annotations
@@ -39,11 +40,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from . import pagefind_stable
 from .errors import BuildError, Problem
 
 BUNDLE = "pagefind"  # the index's folder in the output: /pagefind/pagefind.js
 MARK = b"data-pagefind-body"
-FORMAT = "sitegen-search-1"
+FORMAT = "sitegen-search-2"  # the layout of a cached index and how it is made (pagefind_stable)
 FILES = "sitegen-files.json"  # in a cached index: every file with the digest of its bytes, written last
 TIMEOUT = 900  # seconds: Pagefind indexes 4,000 articles in about 12 s here
 # Pagefind's own ready-made interfaces: the search page has its own (static/js/search.js), so they are not published
@@ -100,20 +102,34 @@ def version() -> str:
     return _versions[key]
 
 
-def _run(argv: list[str], timeout: float) -> str:
+def _run(argv: list[str], timeout: float, track: Callable[[subprocess.Popen | None], None] | None = None) -> str:
+    """Run Pagefind in an empty working folder. `track` (the preview's) receives the process while it runs, which
+    then runs at a lower priority than the preview's own work."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}
     with tempfile.TemporaryDirectory(prefix="sitegen-pagefind-") as cwd:  # no pagefind.yml/toml/json is read
         try:
-            proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, timeout=timeout,
-                                  stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            raise SearchError(f"Pagefind did not finish within {timeout} s") from None
+            proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    stdin=subprocess.DEVNULL)
         except OSError as exc:
             raise SearchError(f"cannot run Pagefind: {exc.strerror or exc}") from None
+        if track is not None:
+            track(proc)
+            if hasattr(os, "setpriority"):
+                with _suppress():
+                    os.setpriority(os.PRIO_PROCESS, proc.pid, 10)
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise SearchError(f"Pagefind did not finish within {timeout} s") from None
+        finally:
+            if track is not None:
+                track(None)
     if proc.returncode != 0:
-        text = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip().splitlines()
+        text = (stdout + stderr).decode("utf-8", "replace").strip().splitlines()
         raise SearchError(f"Pagefind failed (exit status {proc.returncode}): {' '.join(text[-3:])[:300]}")
-    return proc.stdout.decode("utf-8", "replace")
+    return stdout.decode("utf-8", "replace")
 
 
 def language(site) -> str:
@@ -134,10 +150,13 @@ def has_indexable(folder: Path, pages: list[str]) -> bool:
     return False
 
 
-def index_folder(site_dir: Path, bundle: Path, lang: str) -> None:
+def index_folder(site_dir: Path, bundle: Path, lang: str, track=None) -> None:
     """Pagefind over the HTML pages of `site_dir`, its files written into `bundle` (a new folder)."""
     _run([str(executable()), "--site", str(site_dir), "--output-path", str(bundle), "--force-language", lang,
-          "--glob", "**/*.html", "--silent"], timeout=TIMEOUT)
+          "--glob", "**/*.html", "--silent"], timeout=TIMEOUT, track=track)
+    # Pagefind writes its filter files in a random order each run: put them in one (pagefind_stable.py); should
+    # that fail, the bundle stays as Pagefind wrote it, which searches the same
+    pagefind_stable.stabilise(bundle, lang)
     for name in UNUSED:
         with _suppress():
             (bundle / name).unlink()
@@ -269,6 +288,7 @@ class PreviewIndexer:
         self._wanted = 0
         self._cond = threading.Condition()
         self._stopped = False
+        self._proc: subprocess.Popen | None = None
         self._thread = threading.Thread(target=self._loop, name="sitegen-search-index", daemon=True)
         self._thread.start()
 
@@ -281,7 +301,15 @@ class PreviewIndexer:
         with self._cond:
             self._stopped = True
             self._cond.notify_all()
-        self._thread.join(timeout=TIMEOUT)
+            running = self._proc
+        if running is not None:
+            with _suppress():
+                running.kill()
+        self._thread.join(timeout=30)
+
+    def _track(self, proc) -> None:
+        with self._cond:
+            self._proc = proc
 
     def _loop(self) -> None:
         done = 0
@@ -303,16 +331,19 @@ class PreviewIndexer:
             self.on_done(number, problem)
 
     def index_once(self) -> None:
-        work = Path(tempfile.mkdtemp(prefix="sitegen-preview-search-"))
+        work = Path(tempfile.mkdtemp(prefix="sitegen-index-"))
         try:
             made = work / "bundle"
             pages = sorted(p.relative_to(self.out).as_posix() for p in self.out.rglob("*.html")
                            if BUNDLE not in p.relative_to(self.out).parts[:1])
             if has_indexable(self.out, pages):
-                index_folder(self.out, made, self.lang())
+                index_folder(self.out, made, self.lang(), track=self._track)
             else:
                 made.mkdir()
             new = listing(made)
+            with self._cond:
+                if self._stopped:
+                    return
             with self.lock():
                 self._swap(made, new)
         finally:
