@@ -52,9 +52,8 @@ def render_and_write(session, assembled: Assembled, todo: list[Page], fps: Finge
                     written.append(output_rel)
             writer.write(".nojekyll", b"")  # GitHub Pages: serve the files as they are, no Jekyll
         # search hook: the Pagefind index of the finished pages, into the staging folder (sitegen/search.py)
-        index_written, index_files = search.add_to_output(session, assembled.site, writer, entries, assets) \
+        _index_written, index_files = search.add_to_output(session, assembled.site, writer, entries, assets) \
             if assets is not None else ([], set())
-        written += index_written
         keep = set(entries) | {o for o, _ in (assets or {}).values()} | {".nojekyll"} | index_files if prune else None
         removed = writer.commit(keep=keep)
     except BaseException:

@@ -69,8 +69,9 @@ def page(assembled):
     tags = sorted({t for a in assembled.articles for t in a.tags})
     extra = {"categories": [[name, category_url(name)] for name in categories],
              "tags": [[name, tag_url(name)] for name in tags]}
+    newest = max(((a.updated or a.date) for a in assembled.articles), default=None)  # in the sitemap with them
     return Page("search/", "search/index.html", "search.html", "search", "Search",
-                f"Search every article of {assembled.site.title}.", extra=extra)
+                f"Search every article of {assembled.site.title}.", lastmod=newest, extra=extra)
 
 
 # -- running Pagefind -------------------------------------------------------------------------------------------
@@ -240,7 +241,8 @@ def _build_cached(cache: Path, key: str, stage: Path, pages: list[str], lang: st
 def add_to_output(session, site, writer, entries, assets) -> tuple[list[str], set[str]]:
     """The publish hook, before the writer commits: the index goes into the staging folder (from the cache when the
     pages are unchanged). In the preview (an in-place writer) the index stays as it is (PreviewIndexer renews it
-    after the reload). Returns the index files whose bytes changed and every index file (for the writer's keep)."""
+    after the reload). Returns the index files whose bytes changed (not counted in the build's written files, which
+    are pages and static files) and every index file (for the writer's keep)."""
     started = time.perf_counter()
     out = session.paths.out
     if writer.stage_dir is None:  # the preview: keep the files PreviewIndexer made
@@ -267,7 +269,7 @@ def _publish(writer, bundle: Path, started: float, session) -> tuple[list[str], 
         keep.add(target)
         if writer.copy(target, bundle / rel):
             written.append(target)
-    session.search_stats = {"seconds": time.perf_counter() - started, "files": len(files),
+    session.search_stats = {"seconds": time.perf_counter() - started, "files": len(files), "changed": len(written),
                             "bytes": sum((bundle / rel).stat().st_size for rel in files)}
     return written, keep
 
