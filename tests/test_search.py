@@ -306,7 +306,7 @@ def test_without_javascript_the_page_says_so_and_links_the_lists(browser, root_u
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_the_search_page_with_results_passes_axe(browser, root_url: str, scheme: str) -> None:
+def test_the_search_page_with_results_passes_nu_and_axe(browser, root_url: str, scheme: str, tmp_path: Path) -> None:
     assert AXE.is_file(), "axe-core missing: run `make test` (it runs npm ci)"
     tab = Tab(browser)
     try:
@@ -314,6 +314,11 @@ def test_the_search_page_with_results_passes_axe(browser, root_url: str, scheme:
         tab.page.goto(f"{root_url}search/?q=post")
         _status, links = tab.results("post")
         assert len(links) >= 2
+        if scheme == "light":  # the page as the script left it passes the Nu checker too
+            from test_html_valid import vnu_errors
+            rendered = tmp_path / "search-with-results.html"
+            rendered.write_text(tab.page.content(), encoding="utf-8")
+            assert vnu_errors([rendered]) == []
         tab.page.add_script_tag(path=str(AXE))
         violations = tab.page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
             .violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))""")
