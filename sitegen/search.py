@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -38,6 +39,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import pagefind_stable
@@ -185,23 +187,81 @@ def listing(bundle: Path) -> dict[str, str]:
     return {rel: hashlib.blake2b((bundle / rel).read_bytes(), digest_size=16).hexdigest() for rel in names(bundle)}
 
 
-# -- the one-shot build -----------------------------------------------------------------------------------------
+# -- shards: one Pagefind run per group of pages ----------------------------------------------------------------
 
-def index_key(site, entries, assets: dict[str, tuple[str, Path]] | None) -> str:
-    """What the index is made from: every HTML page's bytes (their digests), the static HTML files', the language
-    and Pagefind's version. Equal keys, equal index."""
-    h = hashlib.blake2b(repr((FORMAT, version(), language(site))).encode(), digest_size=16)
-    for out in sorted(entries):
-        if out.endswith(".html"):
-            h.update(f"{out}\0{entries[out].digest}\n".encode())
-    for out, source in sorted((assets or {}).values()):
-        if out.endswith(".html"):
-            h.update(f"{out}\0".encode() + hashlib.blake2b(Path(source).read_bytes(), digest_size=16).digest())
+SHARD_PAGES = 1500  # HTML pages per shard: Pagefind holds a run's whole index in memory (1.5 GB for 4,000 articles)
+MAX_SHARDS = 16  # each shard is one more meta file per query; past 24,000 pages shards grow instead
+CATALOGUE = "bundles.json"  # {"bundles": ["0/", "1/", ...]}: the shards the search page loads and merges
+
+
+def shard_count(pages: int) -> int:
+    size = int(os.environ.get("SITEGEN_SEARCH_SHARD_PAGES", "") or SHARD_PAGES)  # for tests and tuning
+    return max(1, min(MAX_SHARDS, math.ceil(pages / max(1, size))))
+
+
+def shard_of(rel: str, count: int) -> int:
+    """A page's shard: by a hash of its path, so it stays in its shard while others come and go."""
+    return int.from_bytes(hashlib.blake2b(rel.encode("utf-8"), digest_size=8).digest(), "big") % count
+
+
+def shard_key(lang: str, count: int, number: int, pages: list[tuple[str, str]]) -> str:
+    """What a shard's index is made from: its pages' paths and digests of their bytes, the language, Pagefind's
+    version and this module's format. Equal keys, equal index."""
+    h = hashlib.blake2b(repr((FORMAT, version(), lang, count, number)).encode(), digest_size=16)
+    for rel, digest in pages:
+        h.update(f"{rel}\0{digest}\n".encode())
     return h.hexdigest()
 
 
+def build_index(source: Path, pages: dict[str, str], lang: str, cache: Path, jobs: int = 1,
+                track=None) -> dict[str, Path]:
+    """The index of the HTML `pages` of `source` (relative path -> digest of its bytes): one Pagefind bundle per
+    shard, taken from `cache` when its key is there, else made now (`jobs` at a time) and kept there. Returns the
+    shards' folder names in the output ("0/", ...) with their bundles; a shard with nothing to index has none."""
+    count = shard_count(len(pages))
+    groups: dict[int, list[str]] = {}
+    for rel in sorted(pages):
+        groups.setdefault(shard_of(rel, count), []).append(rel)
+    keys = {n: shard_key(lang, count, n, [(rel, pages[rel]) for rel in group]) for n, group in groups.items()}
+    cache.mkdir(parents=True, exist_ok=True)
+    todo = [n for n in sorted(keys) if _valid(cache / keys[n]) is None]
+    if todo:
+        with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
+            for done in pool.map(lambda n: _make_shard(source, groups[n], cache, keys[n], lang, track), todo):
+                pass
+    wanted = set(keys.values())
+    for old in cache.iterdir():  # keep the shards just used and nothing older: an index can be 20 MB
+        if old.name not in wanted:
+            shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
+    return {f"{n}/": cache / keys[n] for n in sorted(keys) if names(cache / keys[n])}
+
+
+def _make_shard(source: Path, group: list[str], cache: Path, key: str, lang: str, track) -> None:
+    """Pagefind over the shard's pages (hard links in a folder of their own, at their paths), into cache/key."""
+    bundle = cache / key
+    shutil.rmtree(bundle, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{key}.tmp-", dir=cache))
+    try:
+        site, made = work / "site", work / "bundle"
+        for rel in group:
+            target = site / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(source / rel, target)
+            except OSError:
+                shutil.copyfile(source / rel, target)
+        if has_indexable(site, group):
+            index_folder(site, made, lang, track=track)
+        else:
+            made.mkdir()
+        (made / FILES).write_text(json.dumps(listing(made), sort_keys=True), encoding="utf-8")
+        os.replace(made, bundle)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def _valid(bundle: Path) -> dict[str, str] | None:
-    """A cached index's files, when its record is there and every file has the bytes it records."""
+    """A cached bundle's files, when its record is there and every file has the bytes it records."""
     try:
         recorded = json.loads((bundle / FILES).read_text(encoding="utf-8"))
         if not isinstance(recorded, dict):
@@ -213,64 +273,59 @@ def _valid(bundle: Path) -> dict[str, str] | None:
         return None
 
 
-def _build_cached(cache: Path, key: str, stage: Path, pages: list[str], lang: str) -> Path:
-    """The finished index for `key` in the cache (made now from the staging folder when it is not there)."""
-    bundle = cache / key
-    if _valid(bundle) is not None:
-        return bundle
-    shutil.rmtree(bundle, ignore_errors=True)
-    cache.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f"{key}.tmp-", dir=cache))
-    try:
-        made = work / "bundle"
-        if has_indexable(stage, pages):
-            index_folder(stage, made, lang)
-        else:
-            made.mkdir()
-        files = listing(made)
-        (made / FILES).write_text(json.dumps(files, sort_keys=True), encoding="utf-8")
-        os.replace(made, bundle)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    for old in cache.iterdir():  # keep the index just made and nothing older: one site's index can be 20 MB
-        if old.name != key:
-            shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
-    return bundle
+def catalogue(shards: dict[str, Path]) -> bytes:
+    return json.dumps({"bundles": list(shards)}, separators=(",", ":")).encode("utf-8") + b"\n"
 
+
+def index_files(shards: dict[str, Path]) -> dict[str, Path]:
+    """Every file of the index as it goes into the output: output path -> the cached file."""
+    files = {}
+    for folder, bundle in shards.items():
+        for rel in names(bundle):
+            files[f"{BUNDLE}/{folder}{rel}"] = bundle / rel
+    return files
+
+
+# -- the one-shot build -----------------------------------------------------------------------------------------
 
 def add_to_output(session, site, writer, entries, assets) -> tuple[list[str], set[str]]:
-    """The publish hook, before the writer commits: the index goes into the staging folder (from the cache when the
-    pages are unchanged). In the preview (an in-place writer) the index stays as it is (PreviewIndexer renews it
-    after the reload). Returns the index files whose bytes changed (not counted in the build's written files, which
-    are pages and static files) and every index file (for the writer's keep)."""
+    """The publish hook, before the writer commits: the index goes into the staging folder (each shard from the
+    cache when its pages are unchanged). In the preview (an in-place writer) the index stays as it is
+    (PreviewIndexer renews it after the reload). Returns the index files whose bytes changed (not counted in the
+    build's written files, which are pages and static files) and every index file (for the writer's keep)."""
     started = time.perf_counter()
     out = session.paths.out
     if writer.stage_dir is None:  # the preview: keep the files PreviewIndexer made
         return [], {f"{BUNDLE}/{rel}" for rel in names(out / BUNDLE)}
     stage = Path(writer.stage_dir)
-    pages = sorted(out for out in entries if out.endswith(".html"))
+    pages = {rel: entry.digest for rel, entry in entries.items() if rel.endswith(".html")}
+    for rel, source in (assets or {}).values():  # a static HTML file is a page to Pagefind too
+        if rel.endswith(".html"):
+            pages[rel] = hashlib.blake2b(Path(source).read_bytes(), digest_size=16).hexdigest()
+    lang = language(site)
     try:
         if session.store.temporary:  # --no-cache: index in a temporary folder, remember nothing
             with tempfile.TemporaryDirectory(prefix="sitegen-search-") as tmp:
-                return _publish(writer, _build_cached(Path(tmp), "index", stage, pages, language(site)), started,
-                                session)
-        key = index_key(site, entries, assets)
-        bundle = _build_cached(session.paths.cache / "search", key, stage, pages, language(site))
-        return _publish(writer, bundle, started, session)
+                shards = build_index(stage, pages, lang, Path(tmp), session.jobs)
+                return _publish(writer, shards, started, session)
+        shards = build_index(stage, pages, lang, session.paths.cache / "search", session.jobs)
+        return _publish(writer, shards, started, session)
     except SearchError as exc:
         raise BuildError([Problem(BUNDLE, 1, f"search index: {exc}")]) from None
 
 
-def _publish(writer, bundle: Path, started: float, session) -> tuple[list[str], set[str]]:
+def _publish(writer, shards: dict[str, Path], started: float, session) -> tuple[list[str], set[str]]:
     written, keep = [], set()
-    files = json.loads((bundle / FILES).read_text(encoding="utf-8"))
-    for rel in sorted(files):
-        target = f"{BUNDLE}/{rel}"
+    files = index_files(shards)
+    for target, source in sorted(files.items()):
         keep.add(target)
-        if writer.copy(target, bundle / rel):
+        if writer.copy(target, source):
             written.append(target)
-    session.search_stats = {"seconds": time.perf_counter() - started, "files": len(files), "changed": len(written),
-                            "bytes": sum((bundle / rel).stat().st_size for rel in files)}
+    if shards:
+        writer.write(f"{BUNDLE}/{CATALOGUE}", catalogue(shards))
+        keep.add(f"{BUNDLE}/{CATALOGUE}")
+    session.search_stats = {"seconds": time.perf_counter() - started, "files": len(keep), "changed": len(written),
+                            "shards": len(shards), "bytes": sum(p.stat().st_size for p in files.values())}
     return written, keep
 
 
@@ -291,6 +346,7 @@ class PreviewIndexer:
         self._cond = threading.Condition()
         self._stopped = False
         self._proc: subprocess.Popen | None = None
+        self.cache = Path(tempfile.mkdtemp(prefix="sitegen-index-"))  # the shards made so far
         self._thread = threading.Thread(target=self._loop, name="sitegen-search-index", daemon=True)
         self._thread.start()
 
@@ -308,6 +364,7 @@ class PreviewIndexer:
             with _suppress():
                 running.kill()
         self._thread.join(timeout=30)
+        shutil.rmtree(self.cache, ignore_errors=True)
 
     def _track(self, proc) -> None:
         with self._cond:
@@ -333,36 +390,41 @@ class PreviewIndexer:
             self.on_done(number, problem)
 
     def index_once(self) -> None:
-        work = Path(tempfile.mkdtemp(prefix="sitegen-index-"))
-        try:
-            made = work / "bundle"
-            pages = sorted(p.relative_to(self.out).as_posix() for p in self.out.rglob("*.html")
-                           if BUNDLE not in p.relative_to(self.out).parts[:1])
-            if has_indexable(self.out, pages):
-                index_folder(self.out, made, self.lang(), track=self._track)
-            else:
-                made.mkdir()
-            new = listing(made)
-            with self._cond:
-                if self._stopped:
-                    return
-            with self.lock():
-                self._swap(made, new)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        """The preview folder's pages, by the digests of their bytes, through the same shards as a build (kept in a
+        cache of the indexer's own, so an edit re-indexes only its shard); then the files swapped in."""
+        pages = {}
+        for path in sorted(self.out.rglob("*.html")):
+            rel = path.relative_to(self.out).as_posix()
+            if rel.split("/", 1)[0] != BUNDLE and not any(part.startswith(".") for part in rel.split("/")):
+                pages[rel] = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+        shards = build_index(self.out, pages, self.lang(), self.cache, jobs=1, track=self._track)
+        with self._cond:
+            if self._stopped:
+                return
+        with self.lock():
+            self._swap(shards)
 
-    def _swap(self, made: Path, new: dict[str, str]) -> None:
-        """Hashed files first, then the entry file that names them, then what the new index no longer has."""
+    def _swap(self, shards: dict[str, Path]) -> None:
+        """Hashed files first, then the files that name them, then the catalogue; then what is no longer used."""
         bundle = self.out / BUNDLE
-        old = listing(bundle) if bundle.is_dir() else {}
-        order = sorted(new, key=lambda rel: rel in ("pagefind-entry.json", "pagefind.js"))
-        for rel in order:
-            if old.get(rel) == new[rel]:
-                continue
+        new = {target[len(BUNDLE) + 1:]: source for target, source in index_files(shards).items()}
+        last = ("pagefind-entry.json", "pagefind.js")
+        for rel in sorted(new, key=lambda r: r.rsplit("/", 1)[-1] in last):
             target = bundle / rel
+            if target.is_file() and target.read_bytes() == new[rel].read_bytes():
+                continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(made / rel, target)
-        for rel in old:
-            if rel not in new:
+            temp = target.with_name(f".{target.name}.sitegen-tmp")
+            shutil.copyfile(new[rel], temp)
+            os.replace(temp, target)
+        bundle.mkdir(parents=True, exist_ok=True)
+        temp = bundle / f".{CATALOGUE}.sitegen-tmp"
+        temp.write_bytes(catalogue(shards))
+        os.replace(temp, bundle / CATALOGUE)
+        for rel in names(bundle):
+            if rel not in new and rel != CATALOGUE:
                 with _suppress():
                     (bundle / rel).unlink()
+        for root, dirs, files in os.walk(bundle, topdown=False):
+            if root != str(bundle) and not os.listdir(root):
+                os.rmdir(root)

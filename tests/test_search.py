@@ -71,8 +71,11 @@ def search_site(root: Path) -> Path:
     return site
 
 
-def entry(out: Path) -> dict:
-    return json.loads((out / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
+def indexed_pages(out: Path) -> int:
+    """Pages in the index, over its shards (pagefind/bundles.json lists them)."""
+    bundles = json.loads((out / "pagefind" / "bundles.json").read_text(encoding="utf-8"))["bundles"]
+    return sum(json.loads((out / "pagefind" / b / "pagefind-entry.json").read_text(encoding="utf-8"))
+               ["languages"]["en"]["page_count"] for b in bundles)
 
 
 def fake_pagefind(tmp: Path) -> Path:
@@ -106,9 +109,9 @@ def test_the_index_holds_the_published_articles_and_role_pages(built: Path) -> N
     out = built / "output"
     # post-one, post-two, the two fixture articles and the two role pages; no draft, future article, list,
     # redirect page, 404 page or search page
-    assert entry(out)["languages"]["en"]["page_count"] == 6
-    assert (out / "pagefind" / "pagefind.js").is_file()
-    assert not (out / "pagefind" / "pagefind-ui.js").exists()  # Pagefind's own interface is not published
+    assert indexed_pages(out) == 6
+    assert (out / "pagefind" / "0" / "pagefind.js").is_file()
+    assert not (out / "pagefind" / "0" / "pagefind-ui.js").exists()  # Pagefind's own interface is not published
     search_page = (out / "search" / "index.html").read_text(encoding="utf-8")
     assert 'data-pagefind-body' not in search_page
     assert 'name="q"' in search_page and "Search needs JavaScript" in search_page
@@ -362,7 +365,7 @@ def test_filters_work_after_their_files_were_put_in_order(tab: Tab, root_url: st
     """pagefind_stable.py rewrites the filter files: Pagefind's own API still filters by category, tag and role."""
     tab.page.goto(f"{root_url}search/")
     found = tab.page.evaluate("""async () => {
-      const pagefind = await import('/pagefind/pagefind.js');
+      const pagefind = await import('/pagefind/0/pagefind.js');
       const urls = async (filters) => Promise.all((await pagefind.search('post', {filters})).results.map(
         async r => (await r.data()).url));
       return {filters: await pagefind.filters(), guides: await urls({category: 'Guides'}),
@@ -374,6 +377,30 @@ def test_filters_work_after_their_files_were_put_in_order(tab: Tab, root_url: st
     assert "/blog/post-one/" in found["guides"] and "/blog/post-two/" not in found["guides"]
     assert "/blog/post-two/" in found["beta"] and "/blog/post-one/" not in found["beta"]
     assert "/blog/post-two/" in found["hiring"] and "/blog/post-one/" not in found["hiring"]
+
+
+@pytest.fixture(scope="module")
+def sharded_url(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same site with at most 3 pages per shard: its index in several Pagefind bundles, merged by the page."""
+    out = tmp_path_factory.mktemp("sharded") / "output"
+    result = run_cli("--site", built, "--out", out, env={"SITEGEN_SEARCH_SHARD_PAGES": "3"})
+    assert result.returncode == 0, result.stderr
+    bundles = json.loads((out / "pagefind" / "bundles.json").read_text(encoding="utf-8"))["bundles"]
+    assert len(bundles) >= 3, bundles
+    assert indexed_pages(out) == 6
+    with serve(out, "/") as url:
+        yield url
+
+
+def test_a_sharded_index_finds_the_same(tab: Tab, sharded_url: str) -> None:
+    tab.page.goto(f"{sharded_url}search/?q={UNIQUE}")
+    assert tab.results(UNIQUE)[1] == ["/blog/post-one/"]
+    tab.page.goto(f"{sharded_url}search/?q={DRAFT_ONLY}")
+    assert tab.results(DRAFT_ONLY)[1] == []
+    tab.page.goto(f"{sharded_url}search/?q=post")
+    _status, links = tab.results("post")
+    assert {"/blog/post-one/", "/blog/post-two/"} <= set(links)
+    assert tab.problems == []
 
 
 def test_two_pagefind_runs_give_the_same_bytes(tmp_path: Path, built: Path) -> None:

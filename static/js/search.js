@@ -1,5 +1,5 @@
 // The /search/ page: runs ?q= on load, searches while typing and on submit, through Pagefind's JS API
-// (pagefind/pagefind.js, written by the build). Results are built as DOM nodes: titles, descriptions and dates are
+// (pagefind/<shard>/pagefind.js, written by the build). Results are built as DOM nodes: titles, descriptions and dates are
 // text, and Pagefind's excerpt keeps only its <mark> elements, so no page content is ever parsed as live HTML.
 const root = document.getElementById("search");
 const form = document.getElementById("search-form");
@@ -16,14 +16,23 @@ let timer = 0;
 
 fallback.hidden = true;
 
+// The index comes in shards (bundles.json lists them): the first one's pagefind.js searches them all
+async function open() {
+  const index = root.dataset.index;
+  const response = await fetch(index + "bundles.json");
+  if (!response.ok) throw new Error(`no search index (${response.status})`);
+  const bundles = (await response.json()).bundles;
+  if (!Array.isArray(bundles) || bundles.length === 0) throw new Error("the search index is empty");
+  const options = { baseUrl: root.dataset.base, excerptLength: 24 };
+  const pagefind = await import(index + bundles[0] + "pagefind.js");
+  await pagefind.options(options);
+  await pagefind.init();
+  for (const bundle of bundles.slice(1)) await pagefind.mergeIndex(index + bundle, options);
+  return pagefind;
+}
+
 function load() {
-  if (!engine) {
-    engine = import(root.dataset.bundle).then(async (pagefind) => {
-      await pagefind.options({ baseUrl: root.dataset.base, excerptLength: 24 });
-      await pagefind.init();
-      return pagefind;
-    });
-  }
+  if (!engine) engine = open();
   return engine;
 }
 
