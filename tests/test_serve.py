@@ -1052,7 +1052,8 @@ def test_the_served_folder_matches_a_clean_build_after_the_edits_above(live, tmp
     options = Options(drafts=True, future=True, today=dt.date(2026, 12, 31),
                       base_url=f"http://127.0.0.1:{server.port}/", fingerprint=False)
     build(site, tmp_path / "clean", options, cache=False, jobs=1, progress=False)
-    served, clean = snapshot(server.preview_folder()), snapshot(tmp_path / "clean")
+    # the search index is renewed in a thread of its own (see _assert_same_as_clean): left out here too
+    served, clean = _without_index(snapshot(server.preview_folder())), _without_index(snapshot(tmp_path / "clean"))
     assert sorted(served) == sorted(clean)
     assert [k for k in sorted(served) if served[k] != clean[k]] == []
 
