@@ -61,9 +61,17 @@ class SearchError(Exception):
 
 # -- the page ---------------------------------------------------------------------------------------------------
 
+def pages(assembled) -> list:
+    """The /search/ page when the theme has a templates/search.html (none otherwise): a search field, results by
+    JavaScript, and the category and tag lists for readers without it (in `extra`, so the page renders again when
+    they change)."""
+    if "search" not in assembled.layouts:
+        return []
+    return [page(assembled)]
+
+
 def page(assembled):
-    """The /search/ page: a search field, results by JavaScript, and the category and tag lists for readers
-    without it (in `extra`, so the page renders again when they change)."""
+    """The /search/ page itself."""
     from .model import Page
     from .pages import category_url, tag_url
 

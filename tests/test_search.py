@@ -31,6 +31,7 @@ UNIQUE = "zanzibarquux"  # only in post-1's body
 DRAFT_ONLY = "draftonlyvortex"  # only in a draft
 FUTURE_ONLY = "futureonlyquasar"  # only in an article dated after today
 CTA_WORD = "ctaonlyplumbus"  # only in the call to action, which every article shows but is not its own text
+PAGE_ONLY = "pageonlyquokka"  # only in a standalone page (content/pages/)
 
 ARTICLE = """---
 title: {title}
@@ -63,6 +64,8 @@ def search_site(root: Path) -> Path:
                                      extra="draft: true\n"),
         "content/later.md": article("Later plans", f"The word {FUTURE_ONLY} is in a future article only.",
                                     date="2030-01-01"),
+        "content/pages/about.md": f"---\ntitle: About this blog\ndescription: Who writes it.\n---\n\n"
+                                  f"A page with the word {PAGE_ONLY}.\n",
     })
     site_yaml = site / "data" / "site.yaml"
     text = site_yaml.read_text(encoding="utf-8")
@@ -107,9 +110,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_index_holds_the_published_articles_and_role_pages(built: Path) -> None:
     out = built / "output"
-    # post-one, post-two, the two fixture articles and the two role pages; no draft, future article, list,
-    # redirect page, 404 page or search page
-    assert indexed_pages(out) == 6
+    # post-one, post-two, the two fixture articles, the about page and the two role pages; no draft, future
+    # article, list, redirect page, 404 page or search page
+    assert indexed_pages(out) == 7
     assert (out / "pagefind" / "0" / "pagefind.js").is_file()
     assert not (out / "pagefind" / "0" / "pagefind-ui.js").exists()  # Pagefind's own interface is not published
     search_page = (out / "search" / "index.html").read_text(encoding="utf-8")
@@ -251,6 +254,24 @@ def test_a_word_in_one_article_finds_exactly_it(tab: Tab, root_url: str) -> None
     assert tab.problems == []
 
 
+def test_a_word_in_a_standalone_page_finds_it(tab: Tab, sub_url: str) -> None:
+    tab.page.goto(f"{sub_url}search/?q={PAGE_ONLY}")
+    assert tab.results(PAGE_ONLY)[1] == ["/insights/about/"]
+
+
+def test_a_theme_without_a_search_template_has_no_search_page(tmp_path: Path) -> None:
+    site = search_site(tmp_path / "site")
+    (site / "templates" / "search.html").unlink()
+    base = site / "templates" / "base.html"
+    text = base.read_text(encoding="utf-8")
+    start, end = text.index('    {% if page.kind != "search" %}'), text.index("    {% endif %}\n  </div>\n</header>")
+    base.write_text(text[:start] + text[end + len("    {% endif %}\n"):], encoding="utf-8")
+    result = run_cli("--site", site)
+    assert result.returncode == 0, result.stderr
+    assert not (site / "output" / "search").exists()
+    assert indexed_pages(site / "output") == 7  # the index is still made: a theme may search from its own page
+
+
 def test_under_a_sub_path_the_result_links_carry_it(tab: Tab, sub_url: str) -> None:
     tab.page.goto(f"{sub_url}search/?q={UNIQUE}")
     _status, links = tab.results(UNIQUE)
@@ -387,7 +408,7 @@ def sharded_url(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     assert result.returncode == 0, result.stderr
     bundles = json.loads((out / "pagefind" / "bundles.json").read_text(encoding="utf-8"))["bundles"]
     assert len(bundles) >= 3, bundles
-    assert indexed_pages(out) == 6
+    assert indexed_pages(out) == 7
     with serve(out, "/") as url:
         yield url
 
