@@ -99,7 +99,7 @@ def test_the_repository_site_checks_clean(tmp_path: Path) -> None:
     site = write_site(tmp_path / "site", base="repo")
     status, out, err = check(site, "--strict")
     assert (status, err) == (0, "")
-    assert out == ["check: 0 errors, 0 warnings in 17 pages"]
+    assert out == ["check: 0 errors, 0 warnings in 18 pages"]
 
 
 def test_check_writes_nothing(tmp_path: Path) -> None:
