@@ -496,6 +496,9 @@ def main(argv: list[str] | None = None) -> int:
                        "ours_s": round(o, 4), "peer_s": round(t, 4), "ratio": round(o / t, 3) if t else None,
                        "ours_peak_mb": _peak(ours), "peer_peak_mb": _peak(theirs),
                        "ours_pages": ours[-1].pages, "peer_pages": theirs[-1].pages,
+                       # the part of our build that made the search index (issue 17; the peers make none), and its size
+                       "ours_search_s": _search_seconds(ours),
+                       "ours_index": ours[-1].extra.get("search_index"),
                        "ours_samples": [asdict(m) for m in ours], "peer_samples": [asdict(m) for m in theirs]}
                 if c.name == "preview_article":
                     row["ours_logged_s"] = round(median([m.extra["logged_median_s"] for m in ours]), 4)
@@ -512,19 +515,27 @@ def main(argv: list[str] | None = None) -> int:
     return status
 
 
+def _search_seconds(samples: list[Measurement]) -> float | None:
+    """Median seconds of our build's `search` stage (the Pagefind index); 0 when it came from the cache."""
+    found = [m.extra["stages"].get("search", 0.0) for m in samples if "stages" in m.extra]
+    return round(median(found), 4) if found else None
+
+
 def _peak(samples: list[Measurement]) -> float | None:
     peaks = [m.peak_mb for m in samples if m.peak_mb is not None]
     return round(max(peaks), 1) if peaks else None
 
 
 def print_table(rows: list[dict], peer_versions: dict[str, str], report: dict) -> None:
-    header = (f"{'N':>6}  {'scenario':24} {'ours s':>8} {'peer s':>8} {'ratio':>6}  {'peer':30} {'ours MB':>8} {'peer MB':>8}")
+    header = (f"{'N':>6}  {'scenario':24} {'ours s':>8} {'peer s':>8} {'ratio':>6}  {'peer':30} {'ours MB':>8} {'peer MB':>8}"
+              f" {'search s':>8}")
     print("cpu probe, ms: " + ", ".join(f"{k} {v}" for k, v in report["cpu_probe_ms"].items()))
     print(header)
     print("-" * len(header))
     for r in rows:
         print(f"{r['n']:>6}  {r['label']:24} {r['ours_s']:>8.3f} {r['peer_s']:>8.3f} {fmt(r['ratio'], '.2f'):>6}  "
-              f"{r['peer'] + ' ' + r['peer_version']:30} {fmt(r['ours_peak_mb'], '.0f'):>8} {fmt(r['peer_peak_mb'], '.0f'):>8}")
+              f"{r['peer'] + ' ' + r['peer_version']:30} {fmt(r['ours_peak_mb'], '.0f'):>8} {fmt(r['peer_peak_mb'], '.0f'):>8}"
+              f" {fmt(r.get('ours_search_s'), '.3f'):>8}")
         if r["comparison"] == "preview_article":
             o = r["ours_logged_s"]
             print(f"{'':>6}  {'  (ours: rebuilt in)':24} {o:>8.3f} {r['peer_s']:>8.3f} {o / r['peer_s']:>6.2f}  "
@@ -535,7 +546,8 @@ def print_table(rows: list[dict], peer_versions: dict[str, str], report: dict) -
         print(f"{h['n']:>6}  {'peak memory, cold build':24} {h['ours_peak_mb']:>6.0f}MB {h['peer_peak_mb']:>6.0f}MB "
               f"{h['ours_peak_mb'] / h['peer_peak_mb']:>6.2f}  {'hugo ' + h['peer_version']:30}")
     print("\nratio = ours / peer (below 1: sitegen is faster); medians over the repeats; MB = peak summed RSS of the "
-          "whole process tree (max over the repeats)")
+          "whole process tree (max over the repeats); search s = the part of our build that made the Pagefind index "
+          "(included in ours s; the peers make no search index)")
 
 
 def markdown_table(report: dict) -> str:

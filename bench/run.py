@@ -314,6 +314,7 @@ class Context:
         stages = {k.strip(): float(v) for k, v in (STAGE_RE.match(line).groups() for line in lines if STAGE_RE.match(line))}
         if stages:
             m.extra["stages"] = stages
+        m.extra["search_index"] = index_size(self.out)
         return m
 
     def clear_cache(self) -> None:
@@ -436,6 +437,29 @@ def restore_backups(site: Path) -> list[str]:
             restored.append(rel.as_posix())
         shutil.rmtree(root)
     return restored
+
+
+def index_size(out: Path) -> dict | None:
+    """The search index of a build (issue 17): its files and bytes under OUT/pagefind/, None without one."""
+    bundle = out / "pagefind"
+    if not bundle.is_dir():
+        return None
+    sizes = [p.stat().st_size for p in bundle.rglob("*") if p.is_file()]
+    return {"files": len(sizes), "bytes": sum(sizes)}
+
+
+def search_rows(n: int, samples: dict[str, list[Measurement]], labels: dict[str, str]) -> list[str]:
+    """One line per build scenario: the median seconds of the build's `search` stage (0 when the index came from
+    the cache) and the index's size."""
+    rows = []
+    for name, ms in samples.items():
+        with_index = [m for m in ms if m.extra.get("search_index") and "stages" in m.extra]
+        if not with_index:
+            continue
+        seconds = statistics.median(m.extra["stages"].get("search", 0.0) for m in with_index)
+        size = with_index[-1].extra["search_index"]
+        rows.append(f"{n:>7}  {labels[name]:22} {seconds:>9.2f} {size['bytes'] / 1e6:>9.1f} {size['files']:>7}")
+    return rows
 
 
 def middle_article(site: Path) -> str:
@@ -799,6 +823,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeat > 1:
         header += f"  {'min-max s':>15}"
     rows: list[str] = []
+    index_rows: list[str] = []  # the search index's time and size (issue 17)
     status = 0
     monitor_before = resource.getrusage(resource.RUSAGE_SELF)
 
@@ -842,6 +867,10 @@ def main(argv: list[str] | None = None) -> int:
                 if args.repeat > 1:
                     row += f"  {result['seconds_min']:>7.2f}-{result['seconds_max']:<7.2f}"
                 rows.append(row)
+        index_rows += search_rows(n, {k: v for k, v in samples.items() if v}, {s.name: s.label for s in chosen})
+        report.setdefault("search", []).extend(
+            {"n": n, "scenario": k, "search_seconds": [m.extra.get("stages", {}).get("search", 0.0) for m in v],
+             "index": v[-1].extra.get("search_index")} for k, v in samples.items() if v and "search_index" in v[-1].extra)
         report["cpu_probe_ms"][f"after N={n}"] = cpu_probe_ms()
         save()
         print(flush=True)
@@ -852,6 +881,12 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * len(header))
     for row in rows:
         print(row)
+    if index_rows:
+        index_header = f"{'N':>7}  {'scenario':22} {'search s':>9} {'index MB':>9} {'files':>7}"
+        print(f"\nsearch index (Pagefind), the build's own `search` stage, median; 0.00: from .sitegen-cache\n{index_header}")
+        print("-" * len(index_header))
+        for row in index_rows:
+            print(row)
     print(f"\npages/s = pages the build reports / wall seconds of that build (the cold row is the headline figure); "
           f"peak MB = summed RSS of the build's process tree; PSS MB = the same with shared pages counted once.\nresults: {args.json.relative_to(REPO) if args.json.is_relative_to(REPO) else args.json}")
     return status

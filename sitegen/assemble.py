@@ -26,6 +26,7 @@ class Assembled:
     pages: tuple[Article, ...]  # visible standalone pages (content/pages/), by path
     related: dict[str, tuple[Article, ...]]  # slug -> related articles
     neighbours: dict[str, tuple[Article | None, Article | None]]  # slug -> (newer, older)
+    layouts: frozenset[str] = frozenset()  # the theme's top-level templates (components.layouts); search.page reads it
 
 
 def alias_url(alias: str) -> str:
@@ -149,7 +150,7 @@ def assemble(site: Site, data: DataSet, rules: Rules, everything: list[Article],
         a.slug: (listed[i - 1] if i > 0 else None, listed[i + 1] if i + 1 < len(listed) else None)
         for i, a in enumerate(listed)
     }
-    return Assembled(site, data, tuple(listed), pages, related, neighbours), []
+    return Assembled(site, data, tuple(listed), pages, related, neighbours, rules.layouts), []
 
 
 NEARBY = 10  # per shared data record or tag, the candidates nearest in date on each side

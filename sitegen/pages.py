@@ -8,6 +8,7 @@ from collections import defaultdict
 from . import datapages
 from .assemble import Assembled, alias_url
 from .content import slugify
+from . import search
 from .errors import BuildError, Problem
 from .model import Article, Page
 from .outpaths import unsafe_reason
@@ -94,6 +95,7 @@ def plan(a: Assembled) -> list[Page]:
             pages.append(Page(url, out_file(url) if url.endswith("/") else url, "redirect.html", "redirect",
                               article.title, article.description, article=article))
 
+    pages += search.pages(a)  # search hook: the /search/ page, when the theme has templates/search.html
     pages.append(Page("404.html", "404.html", "404.html", "404", "Page not found",
                       "The page you asked for does not exist."))
     pages.append(Page("feed.xml", "feed.xml", "feed.xml", "feed", site.title, site.description,

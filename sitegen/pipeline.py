@@ -67,6 +67,7 @@ class Session:
         self.asset_names: dict[str, str] = {}
         self.schemas: Schemas | None = None  # what the last load read the front matter and data with
         self.rules: Rules | None = None
+        self.search_stats: dict | None = None  # the last build's search index: seconds, files, bytes (search.py)
 
     @property
     def files(self):
@@ -94,6 +95,7 @@ class Session:
 
     def _build(self, started: float, changed: set[str] | None, inspect: Inspection | None) -> Result:
         result = Result(0, 0, 0.0, self.paths.out)
+        self.search_stats = None
         progress = Progress(started, self.progress)
         pool = Pool(self.jobs)
         try:
@@ -125,6 +127,9 @@ class Session:
             entries, written, removed = render_and_write(self, assembled, todo, fps, pool=pool, progress=progress,
                                                          reuse=reuse, assets=assets, restore=gone)
             result.lap("render")
+            if self.search_stats:  # search hook: the indexing time as its own stage (sitegen/search.py)
+                result.stages["render"] -= self.search_stats["seconds"]
+                result.stages["search"] = self.search_stats["seconds"]
         finally:
             pool.close()
             progress.done()

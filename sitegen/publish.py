@@ -13,6 +13,7 @@ from .deps import Entry, Fingerprints
 from .errors import BuildError, Problem
 from .model import Page
 from .progress import Progress
+from . import search
 from .workers import Pool, Setup, render_chunk, render_range, set_render_job
 from .write import Target
 from .write import InPlace, Staging
@@ -50,7 +51,10 @@ def render_and_write(session, assembled: Assembled, todo: list[Page], fps: Finge
                 if writer.copy(output_rel, source):
                     written.append(output_rel)
             writer.write(".nojekyll", b"")  # GitHub Pages: serve the files as they are, no Jekyll
-        keep = set(entries) | {o for o, _ in (assets or {}).values()} | {".nojekyll"} if prune else None
+        # search hook: the Pagefind index of the finished pages, into the staging folder (sitegen/search.py)
+        _index_written, index_files = search.add_to_output(session, assembled.site, writer, entries, assets) \
+            if assets is not None else ([], set())
+        keep = set(entries) | {o for o, _ in (assets or {}).values()} | {".nojekyll"} | index_files if prune else None
         removed = writer.commit(keep=keep)
     except BaseException:
         writer.discard()

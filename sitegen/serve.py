@@ -41,6 +41,8 @@ from .preview_http import SiteHandler, overlay
 from .reload import handlers as reload_handlers, push_reload
 from .sources import SOURCE_FOLDERS
 from .watch import Builder, Events
+from . import search
+from .write import output_lock
 
 WATCHED = SOURCE_FOLDERS
 
@@ -93,6 +95,12 @@ class Preview:
         self.outcomes: collections.deque[BuildOutcome] = collections.deque(maxlen=256)  # the latest builds
         self.built = threading.Condition()
         self._started = 0
+        # search hook: the index is renewed in a thread of its own after each build that changed pages
+        # (sitegen/search.py); on_index listeners get (build number, problem or None), wait_for_index() waits
+        self.on_index: list[Callable[[int, str | None], None]] = []
+        self.indexed: collections.deque[tuple[int, str | None]] = collections.deque(maxlen=256)
+        self.indexer = search.PreviewIndexer(self.out, self._search_language, lambda: output_lock(self.out),
+                                             self._index_done)
 
     def allowed_hosts(self) -> set[str] | None:
         """The Host headers a loopback preview answers; None (any) when bound to another address on purpose."""
@@ -167,6 +175,32 @@ class Preview:
                     raise TimeoutError(f"no such build within {timeout} s (builds so far: {len(self.outcomes)})")
                 self.built.wait(left)
 
+    def _search_language(self) -> str:
+        state = self.session.state if self.session is not None else None
+        return search.language(state[0].site) if state else "en"
+
+    def _index_done(self, number: int, problem: str | None) -> None:
+        if problem is not None and not self.quiet:
+            print(problem, file=sys.stderr, flush=True)
+        with self.built:
+            self.indexed.append((number, problem))
+            self.built.notify_all()
+        for listener in list(self.on_index):
+            listener(number, problem)
+
+    def wait_for_index(self, after: int = 0, timeout: float = 120) -> tuple[int, str | None]:
+        """The first search index made after build number `after` (build number, problem or None)."""
+        deadline = time.monotonic() + timeout
+        with self.built:
+            while True:
+                for done in self.indexed:
+                    if done[0] > after:
+                        return done
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no search index after build {after} within {timeout} s")
+                self.built.wait(left)
+
     def build(self, changed: set[str] | None) -> Result | None:
         self._started += 1
         number, names = self._started, self._relative(changed)
@@ -178,6 +212,8 @@ class Preview:
             self._finished(BuildOutcome(number, names, None, (repr(exc),)))
             raise
         self._finished(BuildOutcome(number, names, result, tuple(self.problems) if result is None else ()))
+        if result is not None and (number == 1 or any(f.endswith(".html") for f in result.written + result.removed)):
+            self.indexer.request(number)  # after the reload was sent: indexing never delays it
         return result
 
     def _build(self, changed: set[str] | None) -> Result | None:
@@ -259,6 +295,7 @@ class Preview:
 
     def close(self) -> None:
         self.builder.stop()
+        self.indexer.stop()
         if self.observer is not None:
             self.observer.stop()
             self.observer.join(timeout=5)
@@ -300,6 +337,7 @@ def trace(preview: Preview, stream=None) -> None:
     preview.on_build.append(lambda o: emit({"event": "done", "build": o.number, "ok": o.ok,
                                             "changed": list(o.changed)}))
     preview.on_connect.append(lambda: emit({"event": "connected"}))
+    preview.on_index.append(lambda number, problem: emit({"event": "indexed", "build": number, "ok": problem is None}))
 
 
 def run(site: Path, port: int, bind: str, port_given: bool, open_browser: bool, poll: bool, jobs: int | None) -> int:

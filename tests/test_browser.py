@@ -25,9 +25,11 @@ AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 WIDTHS = (360, 1280)
 ARTICLE = "blog/ai-engineer-vs-ml-engineer/"
-REPO_PAGES = {"home": "", "article": ARTICLE, "role": "roles/ai-engineer/", "roles": "roles/"}
+REPO_PAGES = {"home": "", "article": ARTICLE, "role": "roles/ai-engineer/", "roles": "roles/",
+              "search": "search/?q=salary"}
 BLOG_PAGES = {"blog-home": "", "blog-page-2": "page/2/", "blog-article": "blog/post-3/",
-              "blog-escaping": "blog/escaping/", "blog-role": "roles/alpha-engineer/", "blog-roles": "roles/"}
+              "blog-escaping": "blog/escaping/", "blog-role": "roles/alpha-engineer/", "blog-roles": "roles/",
+              "blog-search": "search/?q=post"}
 
 AXE_RUN = """async () => {
   const result = await axe.run(document, {resultTypes: ['violations']});

@@ -27,7 +27,7 @@ ROLES_TEXT = (FIXTURES / "check/data/roles.yaml").read_text()
 SITE_TEXT = (FIXTURES / "check/data/site.yaml").read_text()
 BASE_TEXT = (Path(__file__).resolve().parents[1] / BASE).read_text()
 ARTICLE_TEMPLATE = (Path(__file__).resolve().parents[1] / "templates/article.html").read_text()
-HTML_PAGES = 12  # home, 2 articles, 2 categories, 3 tags, the roles index, 2 role pages, 404
+HTML_PAGES = 13  # home, 2 articles, 2 categories, 3 tags, the roles index, 2 role pages, search, 404
 EVERY_PAGE = f"(on / and {HTML_PAGES - 1} more pages)"
 TODAY = dt.date(2026, 12, 31)  # SOURCE_DATE_EPOCH of run_cli
 
@@ -71,7 +71,7 @@ def check(site: Path, *args: str) -> tuple[int, list[str], str]:
     return result.returncode, result.stdout.splitlines(), result.stderr
 
 
-def summary(errors: int, warnings: int, pages: int = 17) -> str:
+def summary(errors: int, warnings: int, pages: int = 18) -> str:
     return (f"check: {errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
             f" in {pages} pages")
 
@@ -99,7 +99,7 @@ def test_the_repository_site_checks_clean(tmp_path: Path) -> None:
     site = write_site(tmp_path / "site", base="repo")
     status, out, err = check(site, "--strict")
     assert (status, err) == (0, "")
-    assert out == ["check: 0 errors, 0 warnings in 17 pages"]
+    assert out == ["check: 0 errors, 0 warnings in 18 pages"]
 
 
 def test_check_writes_nothing(tmp_path: Path) -> None:
@@ -309,7 +309,7 @@ def test_drafts_and_future_are_checked_when_included(tmp_path: Path) -> None:
     assert status == 1 and out[0].endswith("error: link to a draft: /blog/secret/ (content/secret.md has draft: true)")
     status, out, _ = check(site, "--drafts")
     assert out == [f"content/secret.md:{line_of(draft, '## Before you start') + 2}: error: link to /nowhere/ leads nowhere",
-                   summary(1, 0, 18)]
+                   summary(1, 0, 19)]
 
 
 def test_settings_in_site_yaml(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from conftest import REPO
 DISTRIBUTIONS = {"yaml": "pyyaml", "pymdownx": "pymdown-extensions"}
 LOCAL = {"sitegen", "conftest", "servers", "generate", "test_serve", "test_markdown_prefilter"}
 IGNORED = {"node_modules", "sites", "results", "__pycache__"}
-REQUIREMENT_RE = re.compile(r"^([A-Za-z0-9_.-]+)((?:[<>=!~]=?[^,]+,?)+)$")
+REQUIREMENT_RE = re.compile(r"^([A-Za-z0-9_.-]+)(?:\[[A-Za-z0-9_,-]+\])?((?:[<>=!~]=?[^,]+,?)+)$")  # name[extras]>=x,<y
 
 
 def _requirements() -> dict[str, str]:

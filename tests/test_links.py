@@ -5,7 +5,8 @@ sitemap), every old URL listed in `_redirects`, and a URL that does not exist (t
 response it follows:
 
 - HTML: `a[href]`, `area[href]`, `link[href]` (stylesheet, canonical, alternate ...), `img[src|srcset]`,
-  `source[src|srcset]`, `script[src]`, `iframe[src]`, a `meta http-equiv=refresh` target, `og:url`/`og:image`
+  `source[src|srcset]`, `script[src]`, `iframe[src]`, `form[action]` (the header's search form is a GET form: its
+  action is a page the reader reaches), a `meta http-equiv=refresh` target, `og:url`/`og:image`
   and every absolute URL inside JSON-LD;
 - XML: sitemap `loc`s and Atom `link[href]`s;  robots.txt: its `Sitemap:` lines;  CSS: `url(...)` and `@import`.
 
@@ -138,7 +139,7 @@ class Crawler:
                 break
         links: list[Link] = []
         for element, attribute in (("a", "href"), ("area", "href"), ("link", "href"), ("img", "src"),
-                                   ("source", "src"), ("script", "src"), ("iframe", "src")):
+                                   ("source", "src"), ("script", "src"), ("iframe", "src"), ("form", "action")):
             for node in doc.iter(element):
                 self._link(links, page.url, base, node.get(attribute))
         for node in doc.xpath("//img[@srcset] | //source[@srcset]"):

@@ -72,7 +72,7 @@ def test_warm_build_converts_nothing_and_matches_a_cold_build(corpus: Path, tmp_
     warm = build(site)
     assert (warm["converted"], warm["cached"]) == (0, ARTICLES)
     # empty output: no page renders again, each is written from the store (issue 18 point 2), the same bytes
-    assert warm["rendered"] == 0 and warm["changed"] == warm["pages"] + 1  # + the static file
+    assert warm["rendered"] == 0 and warm["changed"] == warm["pages"] + 2  # + the static files (stylesheet, search script)
     assert snapshot(site / "output") == reference
     no_cache = tmp_path / "no-cache"
     assert run_cli("--site", site, "--out", no_cache, "--no-cache").returncode == 0
@@ -120,8 +120,10 @@ def test_an_article_edit_rewrites_only_what_shows_it(built: Path) -> None:
     result = build(site)
     assert result["converted"] == 1 and result["changed"] == 2
     after = stats(built)
-    changed = sorted(k for k in after if after[k] != before.get(k))
+    changed = sorted(k for k in after if after[k] != before.get(k) and not k.startswith("pagefind/"))
     assert changed == ["blog/alpha-vs-beta/index.html", "feed.xml"]
+    # and the search index, which holds the article's text (tests/test_search.py)
+    assert any(after[k] != before.get(k) for k in after if k.startswith("pagefind/") and "/fragment/" in k)
     clean = write_site(site.parent / "clean", {"content/alpha-vs-beta.md": article.read_text()})
     assert run_cli("--site", clean, "--no-cache").returncode == 0
     assert snapshot(clean / "output") == snapshot(built)

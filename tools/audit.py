@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`make audit`: Lighthouse on the home and article pages served on 127.0.0.1; fails below the thresholds.
+"""`make audit`: Lighthouse on the home, article and search pages served on 127.0.0.1; fails below the thresholds.
 
 Builds the site with --base-url pointing at the local server (so canonical URLs are the served ones), serves
 output on 127.0.0.1 only, runs npm's lighthouse@12.2.3 with Debian's chromium, prints the four scores per page
@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LIGHTHOUSE = ROOT / "tools" / "audit" / "node_modules" / ".bin" / "lighthouse"
-PAGES = {"home": "", "article": "blog/ai-engineer-vs-ml-engineer/"}
+PAGES = {"home": "", "article": "blog/ai-engineer-vs-ml-engineer/", "search": "search/?q=salary"}
 THRESHOLDS = {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 100}
 CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --no-first-run"
 

@@ -1,0 +1,438 @@
+"""Static search: the /search/ page, and a Pagefind index of the built pages written with the output.
+
+Pagefind (https://pagefind.app, the `pagefind[bin]` package, which ships its Rust indexer) reads the finished HTML:
+a page is indexed only when its template marks its own text with `data-pagefind-body` (article.html and role.html
+do; lists, the 404 page, redirect pages and the search page do not), and `data-pagefind-meta`,
+`data-pagefind-filter` and `data-pagefind-ignore` say what becomes the title, description, date and category of a
+result, the filters (category, tag, role) and what is left out. The browser loads `pagefind/pagefind.js` and only the
+few index chunks a query needs (static/js/search.js is the search page's own small interface).
+
+Three entry points, each called from one hook:
+
+- `page()`: the planned /search/ page (pages.plan);
+- `add_to_output()`: the index of a one-shot build, written into its staging folder before the swap (publish), so
+  it is part of the atomic output: a failed build leaves the previous index with the previous pages. The index is
+  keyed by the digests of every HTML page's bytes (the manifest's entries) and Pagefind's version; the finished
+  files are kept in `.sitegen-cache/search/<key>/`, so a build whose pages did not change does not index again, and
+  a build into an empty output (CI with the cache restored) copies them from there;
+- `PreviewIndexer`: the preview's, which indexes in a thread of its own after the build has sent the reload, and
+  swaps the new files into the served folder (serve.Preview).
+
+Pagefind runs as its command-line program in an empty working folder (so no `pagefind.yml` of the site is read) with
+no PAGEFIND_* variables (so its own configuration cannot change the output). Its Python API (`pagefind.index`) drives
+the same program through a service whose client polls for each answer every 0.1 s: 4,000 pages added one by one
+would take 400 s, so sitegen asks the program to read the built folder, as `add_directory` would, from a folder of
+its own choosing. Pagefind's output is byte-identical for identical pages (its files are named by their content's
+hash; one language is forced, so `pagefind-entry.json` has one entry) except for its filter files, whose values it
+writes in a random order: pagefind_stable.py puts them in one. tests/test_search.py checks the bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from . import pagefind_stable
+from .errors import BuildError, Problem
+
+BUNDLE = "pagefind"  # the index's folder in the output: /pagefind/pagefind.js
+MARK = b"data-pagefind-body"
+FORMAT = "sitegen-search-2"  # the layout of a cached index and how it is made (pagefind_stable)
+FILES = "sitegen-files.json"  # in a cached index: every file with the digest of its bytes, written last
+TIMEOUT = 900  # seconds: Pagefind indexes 4,000 articles in about 12 s here
+# Pagefind's own ready-made interfaces: the search page has its own (static/js/search.js), so they are not published
+UNUSED = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
+          "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js")
+
+
+class SearchError(Exception):
+    """Pagefind could not index the site; the message says why."""
+
+
+# -- the page ---------------------------------------------------------------------------------------------------
+
+def pages(assembled) -> list:
+    """The /search/ page when the theme has a templates/search.html (none otherwise): a search field, results by
+    JavaScript, and the category and tag lists for readers without it (in `extra`, so the page renders again when
+    they change)."""
+    if "search" not in assembled.layouts:
+        return []
+    return [page(assembled)]
+
+
+def page(assembled):
+    """The /search/ page itself."""
+    from .model import Page
+    from .pages import category_url, tag_url
+
+    categories = sorted({a.category for a in assembled.articles})
+    tags = sorted({t for a in assembled.articles for t in a.tags})
+    extra = {"categories": [[name, category_url(name)] for name in categories],
+             "tags": [[name, tag_url(name)] for name in tags]}
+    newest = max(((a.updated or a.date) for a in assembled.articles), default=None)  # in the sitemap with them
+    return Page("search/", "search/index.html", "search.html", "search", "Search",
+                f"Search every article of {assembled.site.title}.", lastmod=newest, extra=extra)
+
+
+# -- running Pagefind -------------------------------------------------------------------------------------------
+
+def executable() -> Path:
+    """The Pagefind program: PAGEFIND_BINARY_PATH, else the one `pagefind[bin]` installed, else one on PATH."""
+    try:
+        from pagefind.service import get_executable
+    except ImportError:
+        found = shutil.which("pagefind_extended") or shutil.which("pagefind")
+        path = Path(found) if found else None
+    else:
+        path = get_executable()
+    if path is None or not Path(path).is_file():
+        raise SearchError("the Pagefind program is not installed (pip install 'pagefind[bin]')")
+    return Path(path)
+
+
+_versions: dict[tuple, str] = {}
+
+
+def version() -> str:
+    """Pagefind's version line (part of the index key), asked once per program file."""
+    exe = executable()
+    st = exe.stat()
+    key = (str(exe), st.st_size, st.st_mtime_ns)
+    if key not in _versions:
+        _versions[key] = _run([str(exe), "--version"], timeout=60).strip() or f"unknown {key}"
+    return _versions[key]
+
+
+def _run(argv: list[str], timeout: float, track: Callable[[subprocess.Popen | None], None] | None = None) -> str:
+    """Run Pagefind in an empty working folder. `track` (the preview's) receives the process while it runs, which
+    then runs at a lower priority than the preview's own work."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}
+    with tempfile.TemporaryDirectory(prefix="sitegen-pagefind-") as cwd:  # no pagefind.yml/toml/json is read
+        try:
+            proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    stdin=subprocess.DEVNULL)
+        except OSError as exc:
+            raise SearchError(f"cannot run Pagefind: {exc.strerror or exc}") from None
+        if track is not None:
+            track(proc)
+            if hasattr(os, "setpriority"):
+                with _suppress():
+                    os.setpriority(os.PRIO_PROCESS, proc.pid, 10)
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise SearchError(f"Pagefind did not finish within {timeout} s") from None
+        finally:
+            if track is not None:
+                track(None)
+    if proc.returncode != 0:
+        text = (stdout + stderr).decode("utf-8", "replace").strip().splitlines()
+        raise SearchError(f"Pagefind failed (exit status {proc.returncode}): {' '.join(text[-3:])[:300]}")
+    return stdout.decode("utf-8", "replace")
+
+
+def language(site) -> str:
+    """One index for the site, in its language (Pagefind stems words for it): 'en' for 'en-GB'."""
+    return (site.language or "en").split("-")[0].lower() or "en"
+
+
+def has_indexable(folder: Path, pages: list[str]) -> bool:
+    """Whether any page marks text for the index. Without one Pagefind would index every page whole (or, with
+    nothing to read, fail): a site with no such page has no index, and the search page says so."""
+    for rel in pages:
+        try:
+            with open(folder / rel, "rb") as fh:
+                if MARK in fh.read():
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+def index_folder(site_dir: Path, bundle: Path, lang: str, track=None) -> None:
+    """Pagefind over the HTML pages of `site_dir`, its files written into `bundle` (a new folder)."""
+    _run([str(executable()), "--site", str(site_dir), "--output-path", str(bundle), "--force-language", lang,
+          "--glob", "**/*.html", "--silent"], timeout=TIMEOUT, track=track)
+    # Pagefind writes its filter files in a random order each run: put them in one (pagefind_stable.py); should
+    # that fail, the bundle stays as Pagefind wrote it, which searches the same
+    pagefind_stable.stabilise(bundle, lang)
+    for name in UNUSED:
+        with _suppress():
+            (bundle / name).unlink()
+
+
+class _suppress:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        return kind is not None and issubclass(kind, OSError)
+
+
+def names(bundle: Path) -> list[str]:
+    """Every file of an index folder, relative and '/'-separated (none when there is no such folder)."""
+    found = []
+    for root, dirs, files in os.walk(bundle):
+        dirs.sort()
+        found += [(Path(root) / name).relative_to(bundle).as_posix() for name in sorted(files)]
+    return [rel for rel in found if rel != FILES]
+
+
+def listing(bundle: Path) -> dict[str, str]:
+    """Every file of an index folder (relative, '/'-separated) with the digest of its bytes."""
+    return {rel: hashlib.blake2b((bundle / rel).read_bytes(), digest_size=16).hexdigest() for rel in names(bundle)}
+
+
+# -- shards: one Pagefind run per group of pages ----------------------------------------------------------------
+
+SHARD_PAGES = 1500  # HTML pages per shard: Pagefind holds a run's whole index in memory (1.5 GB for 4,000 articles)
+MAX_SHARDS = 16  # each shard is one more meta file per query; past 24,000 pages shards grow instead
+CATALOGUE = "bundles.json"  # {"bundles": ["0/", "1/", ...]}: the shards the search page loads and merges
+
+
+def shard_count(pages: int) -> int:
+    size = int(os.environ.get("SITEGEN_SEARCH_SHARD_PAGES", "") or SHARD_PAGES)  # for tests and tuning
+    return max(1, min(MAX_SHARDS, math.ceil(pages / max(1, size))))
+
+
+def shard_of(rel: str, count: int) -> int:
+    """A page's shard: by a hash of its path, so it stays in its shard while others come and go."""
+    return int.from_bytes(hashlib.blake2b(rel.encode("utf-8"), digest_size=8).digest(), "big") % count
+
+
+def shard_key(lang: str, count: int, number: int, pages: list[tuple[str, str]]) -> str:
+    """What a shard's index is made from: its pages' paths and digests of their bytes, the language, Pagefind's
+    version and this module's format. Equal keys, equal index."""
+    h = hashlib.blake2b(repr((FORMAT, version(), lang, count, number)).encode(), digest_size=16)
+    for rel, digest in pages:
+        h.update(f"{rel}\0{digest}\n".encode())
+    return h.hexdigest()
+
+
+def build_index(source: Path, pages: dict[str, str], lang: str, cache: Path, jobs: int = 1,
+                track=None) -> dict[str, Path]:
+    """The index of the HTML `pages` of `source` (relative path -> digest of its bytes): one Pagefind bundle per
+    shard, taken from `cache` when its key is there, else made now (`jobs` at a time) and kept there. Returns the
+    shards' folder names in the output ("0/", ...) with their bundles; a shard with nothing to index has none."""
+    count = shard_count(len(pages))
+    groups: dict[int, list[str]] = {}
+    for rel in sorted(pages):
+        groups.setdefault(shard_of(rel, count), []).append(rel)
+    keys = {n: shard_key(lang, count, n, [(rel, pages[rel]) for rel in group]) for n, group in groups.items()}
+    cache.mkdir(parents=True, exist_ok=True)
+    todo = [n for n in sorted(keys) if _valid(cache / keys[n]) is None]
+    if todo:
+        with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
+            for done in pool.map(lambda n: _make_shard(source, groups[n], cache, keys[n], lang, track), todo):
+                pass
+    wanted = set(keys.values())
+    for old in cache.iterdir():  # keep the shards just used and nothing older: an index can be 20 MB
+        if old.name not in wanted:
+            shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
+    return {f"{n}/": cache / keys[n] for n in sorted(keys) if names(cache / keys[n])}
+
+
+def _make_shard(source: Path, group: list[str], cache: Path, key: str, lang: str, track) -> None:
+    """Pagefind over the shard's pages (hard links in a folder of their own, at their paths), into cache/key."""
+    bundle = cache / key
+    shutil.rmtree(bundle, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{key}.tmp-", dir=cache))
+    try:
+        site, made = work / "site", work / "bundle"
+        for rel in group:
+            target = site / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(source / rel, target)
+            except OSError:
+                shutil.copyfile(source / rel, target)
+        if has_indexable(site, group):
+            index_folder(site, made, lang, track=track)
+        else:
+            made.mkdir()
+        (made / FILES).write_text(json.dumps(listing(made), sort_keys=True), encoding="utf-8")
+        os.replace(made, bundle)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _valid(bundle: Path) -> dict[str, str] | None:
+    """A cached bundle's files, when its record is there and every file has the bytes it records."""
+    try:
+        recorded = json.loads((bundle / FILES).read_text(encoding="utf-8"))
+        if not isinstance(recorded, dict):
+            return None
+        if listing(bundle) != recorded:
+            return None
+        return recorded
+    except (OSError, ValueError):
+        return None
+
+
+def catalogue(shards: dict[str, Path]) -> bytes:
+    return json.dumps({"bundles": list(shards)}, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+def index_files(shards: dict[str, Path]) -> dict[str, Path]:
+    """Every file of the index as it goes into the output: output path -> the cached file."""
+    files = {}
+    for folder, bundle in shards.items():
+        for rel in names(bundle):
+            files[f"{BUNDLE}/{folder}{rel}"] = bundle / rel
+    return files
+
+
+# -- the one-shot build -----------------------------------------------------------------------------------------
+
+def add_to_output(session, site, writer, entries, assets) -> tuple[list[str], set[str]]:
+    """The publish hook, before the writer commits: the index goes into the staging folder (each shard from the
+    cache when its pages are unchanged). In the preview (an in-place writer) the index stays as it is
+    (PreviewIndexer renews it after the reload). Returns the index files whose bytes changed (not counted in the
+    build's written files, which are pages and static files) and every index file (for the writer's keep)."""
+    started = time.perf_counter()
+    out = session.paths.out
+    if writer.stage_dir is None:  # the preview: keep the files PreviewIndexer made
+        return [], {f"{BUNDLE}/{rel}" for rel in names(out / BUNDLE)}
+    stage = Path(writer.stage_dir)
+    pages = {rel: entry.digest for rel, entry in entries.items() if rel.endswith(".html")}
+    for rel, source in (assets or {}).values():  # a static HTML file is a page to Pagefind too
+        if rel.endswith(".html"):
+            pages[rel] = hashlib.blake2b(Path(source).read_bytes(), digest_size=16).hexdigest()
+    lang = language(site)
+    try:
+        if session.store.temporary:  # --no-cache: index in a temporary folder, remember nothing
+            with tempfile.TemporaryDirectory(prefix="sitegen-search-") as tmp:
+                shards = build_index(stage, pages, lang, Path(tmp), session.jobs)
+                return _publish(writer, shards, started, session)
+        shards = build_index(stage, pages, lang, session.paths.cache / "search", session.jobs)
+        return _publish(writer, shards, started, session)
+    except SearchError as exc:
+        raise BuildError([Problem(BUNDLE, 1, f"search index: {exc}")]) from None
+
+
+def _publish(writer, shards: dict[str, Path], started: float, session) -> tuple[list[str], set[str]]:
+    written, keep = [], set()
+    files = index_files(shards)
+    for target, source in sorted(files.items()):
+        keep.add(target)
+        if writer.copy(target, source):
+            written.append(target)
+    if shards:
+        writer.write(f"{BUNDLE}/{CATALOGUE}", catalogue(shards))
+        keep.add(f"{BUNDLE}/{CATALOGUE}")
+    session.search_stats = {"seconds": time.perf_counter() - started, "files": len(keep), "changed": len(written),
+                            "shards": len(shards), "bytes": sum(p.stat().st_size for p in files.values())}
+    return written, keep
+
+
+# -- the preview ------------------------------------------------------------------------------------------------
+
+class PreviewIndexer:
+    """Indexes the preview's folder in a thread of its own, after each build that changed pages: the reload is
+    not delayed, and a search right after it finds the previous index until the new one is swapped in. Requests
+    made while it indexes become one more run. `lock` is the build's output lock: swapping files in never races a
+    build's writes."""
+
+    def __init__(self, out: Path, lang: Callable[[], str], lock, on_done: Callable[[int, str | None], None]):
+        self.out = out
+        self.lang = lang
+        self.lock = lock
+        self.on_done = on_done  # (build number, problem or None), on the indexer's thread
+        self._wanted = 0
+        self._cond = threading.Condition()
+        self._stopped = False
+        self._proc: subprocess.Popen | None = None
+        self.cache = Path(tempfile.mkdtemp(prefix="sitegen-index-"))  # the shards made so far
+        self._thread = threading.Thread(target=self._loop, name="sitegen-search-index", daemon=True)
+        self._thread.start()
+
+    def request(self, number: int) -> None:
+        with self._cond:
+            self._wanted = max(self._wanted, number)
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+            running = self._proc
+        if running is not None:
+            with _suppress():
+                running.kill()
+        self._thread.join(timeout=30)
+        shutil.rmtree(self.cache, ignore_errors=True)
+
+    def _track(self, proc) -> None:
+        with self._cond:
+            self._proc = proc
+
+    def _loop(self) -> None:
+        done = 0
+        while True:
+            with self._cond:
+                while self._wanted <= done and not self._stopped:
+                    self._cond.wait()
+                if self._stopped:
+                    return
+                number = self._wanted
+            problem = None
+            try:
+                self.index_once()
+            except SearchError as exc:
+                problem = f"search index: {exc}"
+            except OSError as exc:  # the folder went away (the preview is stopping)
+                problem = f"search index: {exc}"
+            done = number
+            self.on_done(number, problem)
+
+    def index_once(self) -> None:
+        """The preview folder's pages, by the digests of their bytes, through the same shards as a build (kept in a
+        cache of the indexer's own, so an edit re-indexes only its shard); then the files swapped in."""
+        pages = {}
+        for path in sorted(self.out.rglob("*.html")):
+            rel = path.relative_to(self.out).as_posix()
+            if rel.split("/", 1)[0] != BUNDLE and not any(part.startswith(".") for part in rel.split("/")):
+                pages[rel] = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+        shards = build_index(self.out, pages, self.lang(), self.cache, jobs=1, track=self._track)
+        with self._cond:
+            if self._stopped:
+                return
+        with self.lock():
+            self._swap(shards)
+
+    def _swap(self, shards: dict[str, Path]) -> None:
+        """Hashed files first, then the files that name them, then the catalogue; then what is no longer used."""
+        bundle = self.out / BUNDLE
+        new = {target[len(BUNDLE) + 1:]: source for target, source in index_files(shards).items()}
+        last = ("pagefind-entry.json", "pagefind.js")
+        for rel in sorted(new, key=lambda r: r.rsplit("/", 1)[-1] in last):
+            target = bundle / rel
+            if target.is_file() and target.read_bytes() == new[rel].read_bytes():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temp = target.with_name(f".{target.name}.sitegen-tmp")
+            shutil.copyfile(new[rel], temp)
+            os.replace(temp, target)
+        bundle.mkdir(parents=True, exist_ok=True)
+        temp = bundle / f".{CATALOGUE}.sitegen-tmp"
+        temp.write_bytes(catalogue(shards))
+        os.replace(temp, bundle / CATALOGUE)
+        for rel in names(bundle):
+            if rel not in new and rel != CATALOGUE:
+                with _suppress():
+                    (bundle / rel).unlink()
+        for root, dirs, files in os.walk(bundle, topdown=False):
+            if root != str(bundle) and not os.listdir(root):
+                os.rmdir(root)
