@@ -74,10 +74,32 @@ def article_ld(site: Site, page: Page, faq: list[dict[str, str]], faq_on: bool) 
     return graph
 
 
-def context(renderer: Renderer, page: Page) -> dict[str, Any]:
-    """What every template receives (page, canonical, crumbs, json_ld), plus its kind's own values."""
+CARD_SIZE = (1200, 630)  # cardspec.WIDTH, HEIGHT (not imported: contexts stays free of the cards' modules)
+
+
+def card_of(renderer: Renderer, page: Page) -> dict[str, Any] | None:
+    """The page's social card for og:image and twitter:image: its own card or the site's (planned by
+    cardspec.with_cards, in page.extra["card"]), or the image its front matter gives (`image:`), or None."""
     site = renderer.site
-    ctx: dict[str, Any] = {"page": page, "canonical": site.base_url + page.url, "json_ld": [], "crumbs": []}
+    image = page.get("image") if page.article is not None else None
+    if image:
+        # TODO(merge with the images branch): use the images engineer's `image(path)` (its largest variant's src,
+        # width and height) instead of the plain asset URL, which has no known size.
+        src = str(image)
+        if "://" not in src:
+            src = site.base_url + renderer.env.globals["asset"](src.lstrip("/")).removeprefix(site.base_path)
+        return {"url": src, "width": None, "height": None, "alt": page.get("image_alt") or page.title}
+    url = page.extra.get("card")
+    if url is None:
+        return None
+    return {"url": site.base_url + url, "width": CARD_SIZE[0], "height": CARD_SIZE[1], "alt": page.title or site.title}
+
+
+def context(renderer: Renderer, page: Page) -> dict[str, Any]:
+    """What every template receives (page, canonical, crumbs, json_ld, card), plus its kind's own values."""
+    site = renderer.site
+    ctx: dict[str, Any] = {"page": page, "canonical": site.base_url + page.url, "json_ld": [], "crumbs": [],
+                           "card": card_of(renderer, page)}
     kind = page.kind
     if kind in ("index", "category", "tag"):
         number, total, base = page.extra["number"], page.extra["total"], page.extra["base"]

@@ -167,13 +167,26 @@ def loads_recorded(cls: type[jinja2.Environment] = RecordingEnvironment) -> bool
     return True
 
 
+def _card(renderer: "Renderer", page: Page) -> bytes:
+    from .cards import produce  # Pillow is imported by the processes that draw a card, only
+    return produce(renderer, page)
+
+
+# Pages that are not rendered from a Jinja template: kind -> producer(renderer, page) -> the file's bytes. A producer
+# records what it reads in renderer.deps (its page's signature), may keep per-process state in renderer.products[kind]
+# and look up what an earlier build made from the same inputs with renderer.stored(key) (renderer.new_products: what
+# it made, for the store).
+PRODUCERS: dict[str, Callable[["Renderer", Page], bytes]] = {"card": _card}
+
+
 class Renderer:
     """Renders pages of one site. Templates compile once per process and are kept; each render returns the page's
     bytes and what it read (Deps)."""
 
     def __init__(self, site: Site, dataset, templates_dir: str, templates_rel: str,
                  assets: dict[str, str], bodies: Callable[[str], Body],
-                 records: Callable[[str], Article] | None = None):
+                 records: Callable[[str], Article] | None = None,
+                 stored: Callable[[str], bytes | None] | None = None):
         self.site = site
         self.records = records  # the complete Article by key, for slim ones (content.slim)
         self.templates_dir = templates_dir
@@ -203,6 +216,9 @@ class Renderer:
         self._modules: dict[str, tuple[Any, frozenset[str]]] = {}  # component -> (template module, what it loaded)
         self.mark_component: Callable[[Component, Markup | str], Markup] | None = None  # see filled_component()
         self.check_record: dict | None = None  # check's record of where each url() came from (checks_html.prepare)
+        self.products: dict[str, Any] = {}  # each producer's state in this process (PRODUCERS)
+        self.stored: Callable[[str], bytes | None] = stored or (lambda key: None)  # a product by its inputs' key
+        self.new_products: list[tuple[str, bytes]] = []  # (inputs' key, bytes) made since the store last took them
 
     # -- partials and components --------------------------------------------------------------------------
     def _partial(self, name: str, **context: Any) -> Markup:
@@ -334,6 +350,9 @@ class Renderer:
         """The page's bytes and what it read; a template mistake (the page's or a component's) is a TemplateProblem."""
         self.deps = Deps()
         try:
+            producer = PRODUCERS.get(page.kind)
+            if producer is not None:
+                return producer(self, page), self.deps
             template = self.env.get_template(page.template)
             data = template.render(**make_context(self, page)).encode("utf-8")
             if self.every_template is not None:
