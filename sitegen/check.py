@@ -23,6 +23,7 @@ from . import checks_html, yamlutil
 from .assemble import alias_url
 from .options import Options
 from .checks_html import ERROR, WARNING, PageReport, Shared
+from .cardspec import KIND
 from .errors import BuildError, Problem
 from .model import Article, Page, data_key
 from .checks_source import DataNumbers
@@ -237,7 +238,8 @@ class SiteCheck:
             _collect(found, reports)
         finally:
             forget_renderer(setup.ident)  # its reader points at the temporary store, deleted with the session
-        self.report = Report(found.sorted(assembled.site.base_path), len(pages))
+        # the social cards are drawn too (a title no card font can draw is a problem), but they are not pages
+        self.report = Report(found.sorted(assembled.site.base_path), sum(p.kind != KIND for p in pages))
 
 
 def _shared(session, assembled, pages: list[Page], assets: dict[str, str], every_article: list[Article],
