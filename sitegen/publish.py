@@ -18,7 +18,8 @@ from .workers import Pool, Setup, render_chunk, render_range, set_render_job
 from .write import Target
 from .write import InPlace, Staging
 
-HEAVY_KINDS = frozenset({"sitemap", "feed", "records", "record"})  # each costs 5-30 ms to render at 4,000 articles
+# each costs 5-30 ms to render at 4,000 articles (an image variant 10-200 ms)
+HEAVY_KINDS = frozenset({"sitemap", "feed", "records", "record", "image"})
 
 
 def restore_missing(session, restore: dict[str, tuple[Page, Entry]]) -> list[Page]:
@@ -75,7 +76,8 @@ def setup_for(session, assembled: Assembled, fps: Fingerprints) -> Setup:
                             digest_size=16).hexdigest()
     return Setup(ident=ident, site=assembled.site, data=assembled.data, templates_dir=str(session.paths.templates),
                  assets=session.asset_names, store=str(session.store.path),
-                 keep_pages=not session.store.temporary and not session.in_place)
+                 keep_pages=not session.store.temporary and not session.in_place,
+                 images=session.images.pictures if session.images is not None else None)
 
 
 def render(session, assembled: Assembled, todo: list[Page], fps: Fingerprints, pool: Pool, writer,
