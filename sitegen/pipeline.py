@@ -71,6 +71,7 @@ class Session:
         self.search_stats: dict | None = None  # the last build's search index: seconds, files, bytes (search.py)
         self.images: ImageSet | None = None  # static/images/ (images.py): scanned in load, with variants once planned
         self.image_pages: list[Page] = []  # the planned image variants (pages of kind "image")
+        self.image_seconds = 0.0  # the last build's time rendering them (publish.render_and_write)
 
     @property
     def files(self):
@@ -99,6 +100,7 @@ class Session:
     def _build(self, started: float, changed: set[str] | None, inspect: Inspection | None) -> Result:
         result = Result(0, 0, 0.0, self.paths.out)
         self.search_stats = None
+        self.image_seconds = 0.0
         progress = Progress(started, self.progress)
         pool = Pool(self.jobs)
         try:
@@ -130,6 +132,9 @@ class Session:
             entries, written, removed = render_and_write(self, assembled, todo, fps, pool=pool, progress=progress,
                                                          reuse=reuse, assets=assets, restore=gone)
             result.lap("render")
+            if self.image_seconds:  # the image variants' render (publish.render_and_write) as their own stage
+                result.stages["render"] -= self.image_seconds
+                result.stages["images"] = self.image_seconds
             if self.search_stats:  # search hook: the indexing time as its own stage (sitegen/search.py)
                 result.stages["render"] -= self.search_stats["seconds"]
                 result.stages["search"] = self.search_stats["seconds"]
