@@ -14,6 +14,7 @@ from .components import Components
 from .content import kind_of, slim
 from .data import DataSet
 from .errors import Problem
+from .images import ImageSet, image_problems
 from .model import Article, Site, shown
 from .options import Options
 from .schemas import Schemas
@@ -41,15 +42,18 @@ class Rules:
     the components (their signatures) and the layouts. `ident` is equal while every check would say the same, so
     checks found once are kept in the store under it."""
 
-    def __init__(self, schemas: Schemas, data: DataSet, components: Components, layouts: frozenset[str]):
+    def __init__(self, schemas: Schemas, data: DataSet, components: Components, layouts: frozenset[str],
+                 images: ImageSet | None = None):
         self.fields = {kind: schemas.get(kind).refs() for kind in ("article", "page")}
         targets = sorted({t for refs in self.fields.values() for t in refs.values()})
         self.keys = {t: data.keys(t) for t in targets}
         self.files = {t: data.get(t).rel for t in targets if data.get(t) is not None}
         self.components = components
         self.layouts = layouts
+        self.images = images if images is not None else ImageSet({})
         self.ident = hashlib.blake2b(orjson.dumps([sorted(self.fields.items()), sorted(self.keys.items()),
-                                                   components.ident, sorted(layouts)]), digest_size=16).hexdigest()
+                                                   components.ident, sorted(layouts), self.images.ident]),
+                                     digest_size=16).hexdigest()
 
     def ref_problems(self, article: Article) -> list[Problem]:
         problems = []
@@ -88,7 +92,7 @@ def article_problems(article: Article, rules: Rules) -> list[Problem]:
     for component in article.converted.components:
         for message in rules.components.call_problems(component):
             problems.append(Problem(article.path, component.line, message))
-    return problems
+    return problems + image_problems(article, rules.images)
 
 
 def checked_slim(article: Article, rules: Rules) -> tuple[Article, list[Problem]]:

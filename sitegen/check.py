@@ -30,6 +30,7 @@ from .checks_source import DataNumbers
 from .data import records
 from .pages import article_url
 from .pipeline import Session
+from .render import PRODUCERS
 from .workers import Pool, Setup, forget_renderer, renderer_for
 
 DEFAULTS = {"stale_after_days": 365, "title_length": (15, 60), "description_length": (50, 160)}
@@ -220,6 +221,7 @@ class SiteCheck:
         config, found_settings = settings(site_data, site_lines)
         every_article = [article for _stamp, article in session.files.values()]  # drafts and future ones too
         shared = _shared(session, assembled, pages, assets, every_article, data_links(site_data, site_lines))
+        # (_shared sees every page, image variants too: links to them are links to files that will be there)
         found = Findings()
         for f in found_settings:
             found.add(f.path, f.line, f.level, f.message)
@@ -227,7 +229,9 @@ class SiteCheck:
         collection_findings(found, assembled, every_article, session.options.today, config["stale_after_days"])
         setup = Setup(ident=f"check-{id(session)}-{time.perf_counter_ns()}", site=assembled.site,
                       data=assembled.data, templates_dir=str(session.paths.templates), assets=assets,
-                      store=str(session.store.path))
+                      store=str(session.store.path),
+                      images=session.images.pictures if session.images is not None else None)
+        pages = [page for page in pages if page.kind not in PRODUCERS]  # image variants: no HTML to analyse
         try:
             if pool.wanted(len(pages)):
                 reports = (r for chunk in pool.imap(_check_range, pool.ranges(len(pages)), initializer=_set_check_job,

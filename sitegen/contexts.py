@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import jinja2
 from markupsafe import Markup
 
 from . import datapages, formats
@@ -82,13 +83,15 @@ def card_of(renderer: Renderer, page: Page) -> dict[str, Any] | None:
     cardspec.with_cards, in page.extra["card"]), or the image its front matter gives (`image:`), or None."""
     site = renderer.site
     image = page.get("image") if page.article is not None else None
-    if image:
-        # TODO(merge with the images branch): use the images engineer's `image(path)` (its largest variant's src,
-        # width and height) instead of the plain asset URL, which has no known size.
-        src = str(image)
-        if "://" not in src:
-            src = site.base_url + renderer.env.globals["asset"](src.lstrip("/")).removeprefix(site.base_path)
-        return {"url": src, "width": None, "height": None, "alt": page.get("image_alt") or page.title}
+    if image:  # the lead image: its largest variant, or (an SVG, published as it is) the file without a size
+        src, width, height = str(image), None, None
+        try:
+            largest = renderer.env.globals["image"](src).largest
+            src, width, height = largest["src"], largest["width"], largest["height"]
+        except jinja2.TemplateRuntimeError:  # not a raster under static/images/ (the rules have checked it exists)
+            src = renderer.env.globals["asset"](src.lstrip("/"))
+        return {"url": site.base_url + src.removeprefix(site.base_path), "width": width, "height": height,
+                "alt": page.get("image_alt") or page.title}
     url = page.extra.get("card")
     if url is None:
         return None

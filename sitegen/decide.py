@@ -178,7 +178,7 @@ def _new_data(session, assembled: Assembled, pages: dict[str, Page], problems: C
     if not changed:
         return assembled, pages, changed
     assembled = replace(assembled, data=new)
-    planned = {p.output: p for p in plan(assembled)}
+    planned = {p.output: p for p in plan(assembled) + session.image_pages}  # images read no data
     if planned.keys() != pages.keys() or any(plan_view(planned[o]) != plan_view(p) for o, p in pages.items()):
         return None  # the plan read something that changed
     # the new plan's pages carry the new values; their articles are the ones already shown

@@ -118,8 +118,9 @@ def _digest(*parts: object) -> str:
 class Fingerprints:
     """Digests of everything a page can read, computed once per build."""
 
-    def __init__(self, site: Site, dataset, templates_dir: Path, assets: dict[str, str]):
-        self.base = _digest(__version__, site, sorted(assets.items()))
+    def __init__(self, site: Site, dataset, templates_dir: Path, assets: dict[str, str], images=()):
+        # `images`: each image's variant files (images.ImageSet.names): a page that shows one reads their names
+        self.base = _digest(__version__, site, sorted(assets.items()), list(images))
         self.words_per_minute = site.words_per_minute
         self.dataset = dataset
         self._data: dict[str, str] = {}

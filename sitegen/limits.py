@@ -20,6 +20,11 @@ MAX_MARKDOWN_DEPTH = 32  # nested lists, quotes and indentation levels before on
 MAX_INLINE_WORK = 4_000_000
 MAX_CALL_CHARS = 2_000  # one {{ component(...) }} call
 MAX_CALL_NESTING = 16  # brackets and parentheses inside one call
+MAX_IMAGE_BYTES = 32 * 1024 * 1024  # one raster image under static/images/
+# pixels of one image (width x height, before any resizing): a decompression bomb (a small PNG of 100,000 x 100,000
+# pixels would take 10 GB to decode) is refused from its header, before any pixel is decoded. Pillow's own bound
+# (Image.MAX_IMAGE_PIXELS) is set to it too.
+MAX_IMAGE_PIXELS = 40_000_000
 CONVERT_SECONDS = 20  # a last resort for an article whose conversion is still running (main thread only)
 
 

@@ -61,6 +61,11 @@ CALL_RE = re.compile(r"\{\{((?:(?!\{\{)[^\n])*?)\}\}")
 FENCE_OPEN_RE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 BACKTICKS_RE = re.compile(r"`+")
 TOKEN_RE = re.compile(r"SGCOMP(\d+)X")
+# A Markdown image of a file under static/images/ (`![alt](/images/team.jpg "title")`) becomes a call of the site's
+# picture component (images.COMPONENT), tokenized like `{{ picture("/images/team.jpg", "alt", "title") }}`: its
+# markup is the site's, and converted Markdown stays independent of the image files. Other images stay `<img>`.
+IMAGE_RE = re.compile(r'!\[((?:\\.|[^\[\]\\\n])*)\]\(\s*(/images/[^\s()<>"]+)(?:\s+"((?:\\.|[^"\\\n])*)")?\s*\)')
+MD_ESCAPE_RE = re.compile(r"\\([!-/:-@\[-`{-~])")
 TAG_RE = re.compile(r"<[^>]+>")
 H2_RE = re.compile(r'<h2 id="([^"]+)"[^>]*>')
 
@@ -147,6 +152,15 @@ def parse_call(source: str) -> tuple[str, tuple, tuple] | str:
     return name, args, kwargs
 
 
+def image_call(source: str) -> tuple[str, tuple, tuple]:
+    """`![alt](/images/x.jpg "title")` -> ("picture", ("/images/x.jpg", "alt", "title")) (no title: two arguments);
+    backslash escapes are read as Markdown reads them."""
+    m = IMAGE_RE.fullmatch(source)
+    assert m is not None, source  # the tokenizer matched it
+    alt, src, title = (MD_ESCAPE_RE.sub(r"\1", part) if part else part for part in m.groups())
+    return "picture", (src, alt) if title is None else (src, alt, title), ()
+
+
 def code_free(line: str) -> list[tuple[bool, str]]:
     """The line cut into (is inline code, text) pieces: a run of n backticks opens a code span that the next run of
     exactly n backticks closes (Python-Markdown's rule; a span never crosses a line there)."""
@@ -221,9 +235,10 @@ class _Tokenize(Preprocessor):
                 continue
             if fence is None and opened and not (opened.group(1)[0] == "`" and "`" in line[opened.end():]):
                 fence = (opened.group(1), len(out) + 1, len(state.calls))
-            elif "{{" in line:
+            elif "{{" in line or "![" in line:
                 lineno = (head_offset if number < head else state.line_offset) + number + 1
-                line = "".join(text if code else CALL_RE.sub(lambda m: replace(m, lineno), text)
+                line = "".join(text if code else IMAGE_RE.sub(lambda m: replace(m, lineno),
+                                                              CALL_RE.sub(lambda m: replace(m, lineno), text))
                                for code, text in code_free(line))
             out.append(line)
         return out
@@ -358,7 +373,7 @@ class Converter:
         for c in state.calls:
             if c.token in state.literal:
                 continue
-            parsed = parse_call(c.source[2:-2].strip())
+            parsed = image_call(c.source) if c.source.startswith("![") else parse_call(c.source[2:-2].strip())
             if isinstance(parsed, str):
                 state.problems.append(Problem(path, c.line, parsed))
                 continue
@@ -412,4 +427,4 @@ def config_fingerprint() -> str:
     from pymdownx import __version__ as pymdownx_version  # what the package exports (from its __meta__)
 
     return repr((EXTENSIONS, sorted(EXTENSION_CONFIGS.items()), markdown.__version__, pymdownx_version,
-                 pygments.__version__))
+                 pygments.__version__, IMAGE_RE.pattern))

@@ -142,6 +142,8 @@ def origin(page: Page, data=None) -> tuple[str, int, str]:
         return art.path, 1, f"page {art.path.removeprefix('content/')}"
     if page.kind == cardspec.KIND and art is not None:
         return art.path, 1, f"the social card of {art.path.removeprefix('content/')}"
+    if page.kind == "image" and "source" in page.extra:
+        return page.extra["source"], 1, f"image {page.extra['source']}"
     if page.kind == "record" and page.record is not None and data is not None:
         name, _, key = page.record.partition("/")
         return (*data.record_line(name, key), f"collection {page.extra['collection']} id '{key}'")

@@ -45,11 +45,14 @@ def asset_problems(assets: dict[str, tuple[str, Path]]) -> list[Problem]:
             for rel, (out, _source) in assets.items() if (reason := unsafe_reason(out)) is not None]
 
 
-def fingerprint(paths: SitePaths, enabled: bool = True) -> dict[str, tuple[str, Path]]:
-    """static/css/site.css -> ('static/css/site.1a2b3c4d5e.css', source path): names change when content does."""
+def fingerprint(paths: SitePaths, enabled: bool = True, skip=None) -> dict[str, tuple[str, Path]]:
+    """static/css/site.css -> ('static/css/site.1a2b3c4d5e.css', source path): names change when content does.
+    `skip(rel)`: files not copied as they are (the images published as variants: images.is_raster)."""
     assets = {}
     for path in discover(paths.static):
         rel = path.relative_to(paths.static).as_posix()
+        if skip is not None and skip(rel):
+            continue
         if not enabled:
             assets[rel] = (f"static/{rel}", path)
             continue

@@ -23,6 +23,7 @@ from .assemble import Assembled, Rules, assemble
 from .components import Components, layouts
 from .deps import Fingerprints, Manifest
 from .errors import BuildError, Collector
+from .images import ImageSet, is_raster
 from .loading import Loader
 from .model import Page
 from .options import Options, today
@@ -69,6 +70,9 @@ class Session:
         self.schemas: Schemas | None = None  # what the last load read the front matter and data with
         self.rules: Rules | None = None
         self.search_stats: dict | None = None  # the last build's search index: seconds, files, bytes (search.py)
+        self.images: ImageSet | None = None  # static/images/ (images.py): scanned in load, with variants once planned
+        self.image_pages: list[Page] = []  # the planned image variants (pages of kind "image")
+        self.image_seconds = 0.0  # the last build's time rendering them (publish.render_and_write)
 
     @property
     def files(self):
@@ -97,6 +101,7 @@ class Session:
     def _build(self, started: float, changed: set[str] | None, inspect: Inspection | None) -> Result:
         result = Result(0, 0, 0.0, self.paths.out)
         self.search_stats = None
+        self.image_seconds = 0.0
         progress = Progress(started, self.progress)
         pool = Pool(self.jobs)
         try:
@@ -112,15 +117,15 @@ class Session:
             self.site_base_path = assembled.site.base_path
             result.lap("load")
             # 4. plan every page
-            assets = fingerprint(self.paths, self.options.fingerprint)
+            assets = fingerprint(self.paths, self.options.fingerprint, skip=is_raster)  # images: their variants
             self.asset_names = {k: v[0] for k, v in assets.items()}
-            pages = plan(assembled)
+            pages = self.plan(assembled)
             BuildError.raise_if(output_problems(pages, self.asset_names, assembled.data) + asset_problems(assets))
             if inspect is not None:  # check: the pages are analysed, not written
                 inspect.run(self, assembled, pages, self.asset_names, pool)
                 return result
             # 5. decide which must render: those whose recorded inputs changed
-            fps = Fingerprints(assembled.site, assembled.data, self.paths.templates, self.asset_names)
+            fps = self.fingerprints(assembled)
             todo, reuse, gone = decide.by_signature(pages, fps, self.manifest.entries, self.paths.out)
             todo += restore_missing(self, gone)  # what the store no longer has renders after all
             result.lap("plan")
@@ -128,6 +133,9 @@ class Session:
             entries, written, removed = render_and_write(self, assembled, todo, fps, pool=pool, progress=progress,
                                                          reuse=reuse, assets=assets, restore=gone)
             result.lap("render")
+            if self.image_seconds:  # the image variants' render (publish.render_and_write) as their own stage
+                result.stages["render"] -= self.image_seconds
+                result.stages["images"] = self.image_seconds
             if self.search_stats:  # search hook: the indexing time as its own stage (sitegen/search.py)
                 result.stages["render"] -= self.search_stats["seconds"]
                 result.stages["search"] = self.search_stats["seconds"]
@@ -135,10 +143,24 @@ class Session:
             pool.close()
             progress.done()
         self._remember(assembled, pages, entries, stamp)
-        result.pages, result.static_files = len(pages), len(assets)
+        result.pages = len(pages) - len(self.image_pages)
+        result.static_files = len(assets) + len(self.image_pages)
         result.rendered, result.written, result.removed = len(todo), tuple(written), tuple(removed)
         result.seconds = time.perf_counter() - started
         return result
+
+    def plan(self, assembled: Assembled) -> list[Page]:
+        """Stage 4: every page, the image variants last (images.ImageSet.plan). Raises BuildError for an image no
+        article names that cannot be published (one an article names was reported at its line in stage 3)."""
+        assert self.images is not None, "load() scans the images"
+        problems = self.images.unpublishable()
+        self.images, self.image_pages = self.images.plan(assembled.site.settings)
+        BuildError.raise_if(problems)
+        return plan(assembled) + self.image_pages
+
+    def fingerprints(self, assembled: Assembled) -> Fingerprints:
+        names = self.images.names() if self.images is not None else ()
+        return Fingerprints(assembled.site, assembled.data, self.paths.templates, self.asset_names, names)
 
     def sources_stamp(self) -> str:
         """Names, sizes and modification times of every source, with the options: equal stamps, equal output.
@@ -175,7 +197,9 @@ class Session:
         problems.extend(components.problems)
         card_spec, found_cards = cardspec.load_spec(self.paths.root)  # the social cards' template, checked
         problems.extend(found_cards)
-        rules = Rules(schemas, dataset, components, layouts(self.paths.templates)) if dataset is not None else None
+        self.images = ImageSet.scan(self.paths.static, self.store.images)  # read once; headers memoised
+        rules = Rules(schemas, dataset, components, layouts(self.paths.templates), self.images) \
+            if dataset is not None else None
         counts: dict[str, int] = {}
         articles, checked = self.loader.articles(schemas, rules, pool, progress, problems, counts)
         result.cache_hits, result.converted = counts["cache_hits"], counts["converted"]
@@ -195,7 +219,7 @@ class Session:
     def _write_changes(self, fast, pool: Pool, progress: Progress, result: Result, started: float) -> Result:
         """Stages 6-7 for decide.by_changes(): the pages that read what changed, written in place."""
         assembled, pages, todo = fast
-        fps = Fingerprints(assembled.site, assembled.data, self.paths.templates, self.asset_names)
+        fps = self.fingerprints(assembled)
         entries, written, _removed = render_and_write(self, assembled, todo, fps, pool=pool, progress=progress,
                                                       prune=False)
         self.state = (assembled, pages)

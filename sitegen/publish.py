@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from pathlib import Path
 
 from .assemble import Assembled
@@ -18,7 +19,9 @@ from .workers import Pool, Setup, render_chunk, render_range, set_render_job
 from .write import Target
 from .write import InPlace, Staging
 
-HEAVY_KINDS = frozenset({"sitemap", "feed", "records", "record"})  # each costs 5-30 ms to render at 4,000 articles
+# each costs 5-30 ms to render at 4,000 articles (an image variant 10-200 ms)
+IMAGE = "image"  # images.KIND
+HEAVY_KINDS = frozenset({"sitemap", "feed", "records", "record", "image"})
 
 
 def restore_missing(session, restore: dict[str, tuple[Page, Entry]]) -> list[Page]:
@@ -42,7 +45,16 @@ def render_and_write(session, assembled: Assembled, todo: list[Page], fps: Finge
     entries, the files whose bytes changed and those removed."""
     writer = InPlace(session.paths.out) if session.in_place else Staging(session.paths.out)
     try:
-        entries, written = render(session, assembled, todo, fps, pool, writer, progress, restore or {})
+        # image variants first, on their own: their time is the build's "images" stage (session.image_seconds)
+        started, restore = time.perf_counter(), restore or {}
+        images = {o: r for o, r in restore.items() if r[0].kind == IMAGE}
+        entries, written = render(session, assembled, [p for p in todo if p.kind == IMAGE], fps, pool, writer,
+                                  progress, images)
+        session.image_seconds = time.perf_counter() - started if images or entries else 0.0
+        more, more_written = render(session, assembled, [p for p in todo if p.kind != IMAGE], fps, pool, writer,
+                                    progress, {o: r for o, r in restore.items() if o not in images})
+        entries.update(more)
+        written += more_written
         for output, entry in (reuse or {}).items():
             writer.keep(output)
             entries[output] = entry
@@ -75,13 +87,16 @@ def setup_for(session, assembled: Assembled, fps: Fingerprints) -> Setup:
                             digest_size=16).hexdigest()
     return Setup(ident=ident, site=assembled.site, data=assembled.data, templates_dir=str(session.paths.templates),
                  assets=session.asset_names, store=str(session.store.path),
-                 keep_pages=not session.store.temporary and not session.in_place)
+                 keep_pages=not session.store.temporary and not session.in_place,
+                 images=session.images.pictures if session.images is not None else None)
 
 
 def render(session, assembled: Assembled, todo: list[Page], fps: Fingerprints, pool: Pool, writer,
            progress: Progress, restore: dict[str, tuple[Page, Entry]]) -> tuple[dict[str, Entry], list[str]]:
     """Render in workers (or here, for a few pages); the workers write the files themselves. A page of `restore`
     is not rendered: its stored bytes are written (its signature is the recorded one, so they are its bytes)."""
+    if not todo and not restore:
+        return {}, []
     setup = setup_for(session, assembled, fps)
     target = Target(str(session.paths.out), writer.stage_dir)
     old = session.manifest.entries

@@ -11,17 +11,17 @@ from typing import Any, Callable
 import jinja2
 from markupsafe import Markup
 
-from . import __version__, datapages, formats
+from . import __version__, datapages, formats, images_encode
 from .components import FOLDER as COMPONENTS, CallerPage, ComponentFailure, fail
 from .deps import Deps, recording
-from .errors import Problem
+from .errors import BuildError, Problem
+from .images import ImageInfo, Picture
 from .markdown_ext import TOKEN_RE, faq_sections, html_to_text, questions
 from .identity import Uncacheable, identity
 from .model import Article, Body, Component, Page, Site
 
 BLOCK_TOKEN_RE = re.compile(r"<p>(SGCOMP\d+X)</p>")
 MODEL_REPR_RE = re.compile(r"'sitegen\.model\.(\w+) object'")
-
 
 class TemplateProblem(Exception):
     def __init__(self, problem: Problem):
@@ -175,8 +175,8 @@ def _card(renderer: "Renderer", page: Page) -> bytes:
 # Pages that are not rendered from a Jinja template: kind -> producer(renderer, page) -> the file's bytes. A producer
 # records what it reads in renderer.deps (its page's signature), may keep per-process state in renderer.products[kind]
 # and look up what an earlier build made from the same inputs with renderer.stored(key) (renderer.new_products: what
-# it made, for the store).
-PRODUCERS: dict[str, Callable[["Renderer", Page], bytes]] = {"card": _card}
+# it made, for the store). A producer raises BuildError with the problem of its source (an image variant's file).
+PRODUCERS: dict[str, Callable[["Renderer", Page], bytes]] = {"image": images_encode.produce, "card": _card}
 
 
 class Renderer:
@@ -185,9 +185,10 @@ class Renderer:
 
     def __init__(self, site: Site, dataset, templates_dir: str, templates_rel: str,
                  assets: dict[str, str], bodies: Callable[[str], Body],
-                 records: Callable[[str], Article] | None = None,
+                 records: Callable[[str], Article] | None = None, images: dict[str, Picture] | None = None,
                  stored: Callable[[str], bytes | None] | None = None):
         self.site = site
+        self.root = os.path.dirname(os.path.abspath(templates_dir))  # the site's root (producers read sources)
         self.records = records  # the complete Article by key, for slim ones (content.slim)
         self.templates_dir = templates_dir
         self.templates_rel = templates_rel
@@ -205,6 +206,7 @@ class Renderer:
         self.caller_read = False
         self.env.globals.update(site=site, data=self.data, page=CallerPage(self), fail=fail)
         self.env.globals["partial"] = self.partial
+        self.env.globals["image"] = self._image_lookup(images or {})
         self.env.globals["record_url"] = lambda collection, key: datapages.record_url(site.settings, self.data,
                                                                                      collection, key)
         # Partials that depend only on their values (an article's card, a component call that did not read `page`)
@@ -219,6 +221,19 @@ class Renderer:
         self.products: dict[str, Any] = {}  # each producer's state in this process (PRODUCERS)
         self.stored: Callable[[str], bytes | None] = stored or (lambda key: None)  # a product by its inputs' key
         self.new_products: list[tuple[str, bytes]] = []  # (inputs' key, bytes) made since the store last took them
+
+    def _image_lookup(self, pictures: dict[str, Picture]) -> Callable[[str], ImageInfo]:
+        url = self.env.filters["url"]
+
+        def image(path: str) -> ImageInfo:
+            """`image("/images/team.jpg")` in a template: the image's size and variants (images.ImageInfo)."""
+            picture = pictures.get(str(path).lstrip("/"))
+            if picture is None:
+                raise jinja2.TemplateRuntimeError(f"no image static/{str(path).lstrip('/')} (image() takes a path "
+                                                  "like /images/team.jpg, of a file under static/images/)")
+            return ImageInfo(picture, url)
+
+        return image
 
     # -- partials and components --------------------------------------------------------------------------
     def _partial(self, name: str, **context: Any) -> Markup:
@@ -349,10 +364,13 @@ class Renderer:
     def render(self, page: Page, make_context: Callable[["Renderer", Page], dict[str, Any]]) -> tuple[bytes, Deps]:
         """The page's bytes and what it read; a template mistake (the page's or a component's) is a TemplateProblem."""
         self.deps = Deps()
+        producer = PRODUCERS.get(page.kind)
         try:
-            producer = PRODUCERS.get(page.kind)
-            if producer is not None:
-                return producer(self, page), self.deps
+            if producer is not None:  # a card's text layers are Jinja: their mistakes are template problems too
+                try:
+                    return producer(self, page), self.deps
+                except BuildError as exc:
+                    raise TemplateProblem(exc.problems[0]) from None
             template = self.env.get_template(page.template)
             data = template.render(**make_context(self, page)).encode("utf-8")
             if self.every_template is not None:

@@ -9,6 +9,8 @@
   articles from that alone. `Writer` and `Reader` are the worker processes' connections to it.
 - `ValidData`: data files found valid (yamlutil.validity_key), so they are not validated again.
 - `RelatedMemo`: the last related reading worked out (assemble.related_key).
+- `ImageMemo`: image headers (size, format, animation) by the digest of the image's bytes (images.ImageSet.scan),
+  so a warm build opens no image.
 - `PageStore`: rendered pages by the digest of their bytes (filled by the render workers), so a build into an empty
   output writes the pages whose signature is unchanged instead of rendering them; `Reader.page` checks each one.
 
@@ -104,6 +106,7 @@ class Cache:
         self.valid = ValidData(self.db)
         self.related = RelatedMemo(self.db)
         self.pages = PageStore(self.db)
+        self.images = ImageMemo(self.db)
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)  # one build at a time
@@ -114,7 +117,7 @@ class Cache:
             row = db.execute("SELECT value FROM meta WHERE name='format'").fetchone()
             if row is not None and row[0] != FORMAT:
                 raise sqlite3.DatabaseError(f"store format {row[0]!r}")
-            for part in (ArticleStore, ValidData, RelatedMemo, PageStore):
+            for part in (ArticleStore, ValidData, RelatedMemo, PageStore, ImageMemo):
                 db.execute(part.TABLE)
             db.execute(PageStore.PRODUCTS)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
@@ -222,6 +225,38 @@ class ValidData:
     def prune(self) -> None:
         """Forget data this session did not read (it changed, or the file is gone)."""
         _delete_all_but(self.db, "valid", "key", self.used)
+
+
+class ImageMemo:
+    """Image headers by key (images.ImageSet.scan: the digest of the bytes, Pillow's version): images.Memo."""
+
+    TABLE = "CREATE TABLE IF NOT EXISTS images (key TEXT PRIMARY KEY, value BLOB)"
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+        self.used: set[str] = set()
+
+    def get(self, keys: list[str]) -> dict[str, dict]:
+        self.used.update(keys)
+        found: dict[str, dict] = {}
+        for chunk, marks in _chunks(keys):
+            for key, blob in self.db.execute(f"SELECT key, value FROM images WHERE key IN ({marks})", chunk):
+                try:
+                    found[key] = _unpack(blob)
+                except (ValueError, TypeError):
+                    continue  # damaged: the image is opened again
+        return found
+
+    def put(self, items: dict[str, dict]) -> None:
+        self.used.update(items)
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO images VALUES (?, ?)",
+                                [(key, _pack(value)) for key, value in sorted(items.items())])
+
+    def prune(self) -> None:
+        """Forget the headers of images this session did not see (changed or gone)."""
+        _delete_all_but(self.db, "images", "key", self.used)
 
 
 class PageStore:

@@ -106,6 +106,7 @@ class Setup:
     assets: dict[str, str]
     store: str
     keep_pages: bool = False  # put each rendered page into the store (a persistent cache: store.PageStore)
+    images: dict | None = None  # 'images/team.jpg' -> images.Picture with its variants: the templates' image()
 
 
 _renderers: dict[str, Renderer] = {}
@@ -123,7 +124,7 @@ def renderer_for(setup: Setup) -> Renderer:
         _renderers.clear()
         reader = Reader(Path(setup.store))
         renderer = Renderer(setup.site, setup.data, setup.templates_dir, "templates", setup.assets, reader.body,
-                            reader.article, reader.product)
+                            reader.article, setup.images, reader.product)
         _renderers[setup.ident] = renderer
         _readers.clear()
         _readers[setup.ident] = reader

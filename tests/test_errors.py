@@ -86,7 +86,7 @@ CASES = {
     ),
     "unknown component": (
         {ARTICLE: GOOD.replace("{{ salary_table() }}", "{{ salary_graph() }}")},
-        [f"{ARTICLE}:21: unknown component 'salary_graph' (templates/components/ has: cta, postings, quick_answer, "
+        [f"{ARTICLE}:21: unknown component 'salary_graph' (templates/components/ has: cta, picture, postings, quick_answer, "
          "responsibilities, role, salary, salary_chart, salary_gap, salary_table, skills)"],
     ),
     "a component call without its argument": (

@@ -291,7 +291,7 @@ def test_only_calls_outside_code_are_errors(good_site) -> None:
     site, before = good_site
     write_site(site, {"content/hostile.md": front(body=LITERAL + "\nAnd {{ nope() }} here.\n")}, base=None, theme=False)
     result = run_cli("--site", site)
-    assert_refused(result, ["content/hostile.md:27: unknown component 'nope' (templates/components/ has: cta, postings, quick_answer, "
+    assert_refused(result, ["content/hostile.md:27: unknown component 'nope' (templates/components/ has: cta, picture, postings, quick_answer, "
                             "responsibilities, role, salary, salary_chart, salary_gap, salary_table, skills)"])
     assert snapshot(site / "output") == before
 

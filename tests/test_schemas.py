@@ -16,7 +16,7 @@ from sitegen import yamlutil
 from sitegen.schemas import Schemas, validate
 
 SCHEMAS = REPO / "schemas"
-NAMES = ("article", "roles", "site")
+NAMES = ("article", "page", "roles", "site")
 ARTICLE = "content/alpha-vs-beta.md"
 GOOD_ARTICLE = (FIXTURES / "minimal" / ARTICLE).read_text("utf-8")
 GOOD_ROLES = (FIXTURES / "minimal/data/roles.yaml").read_text("utf-8")
@@ -49,7 +49,7 @@ def front_matter(text: str):
 
 
 def schema_errors(name: str, document: str) -> list[str]:
-    data = front_matter(document) if name == "article" else yaml.safe_load(document)
+    data = front_matter(document) if name in ("article", "page") else yaml.safe_load(document)
     return [error.message for error in validator(name).iter_errors(plain(data))]
 
 
@@ -133,6 +133,8 @@ BAD = {
 
 
 def schema_name(rel: str) -> str:
+    if rel.startswith("content/pages/"):
+        return "page"
     return "article" if rel.startswith("content/") else Path(rel).stem
 
 
@@ -173,7 +175,8 @@ def repo_documents() -> list[tuple[str, str, str]]:
         for path in sorted((root / "data").glob("*.yaml")):
             found.append((path.stem, str(path.relative_to(REPO)), path.read_text("utf-8")))
         for path in sorted((root / "content").rglob("*.md")):
-            found.append(("article", str(path.relative_to(REPO)), path.read_text("utf-8")))
+            rel = str(path.relative_to(REPO))
+            found.append((schema_name(rel.removeprefix("tests/fixtures/minimal/")), rel, path.read_text("utf-8")))
     return found
 
 

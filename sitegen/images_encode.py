@@ -1,0 +1,96 @@
+"""An image variant's bytes (a planned page of kind "image", images.py): the source decoded, EXIF orientation
+applied, colours brought to sRGB, resized (LANCZOS) and encoded with no metadata at all (no EXIF, GPS, ICC profile,
+XMP or comment). Same source and spec, same bytes: the encoders run with fixed settings and nothing of the time or
+the machine is written."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+
+from .errors import BuildError, Problem
+from .limits import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
+from .model import Page
+
+SAVE = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "gif": "GIF"}
+
+
+def options(fmt: str, quality: int) -> dict:
+    if fmt == "jpeg":
+        return {"quality": quality, "optimize": True, "progressive": True}
+    if fmt == "webp":
+        return {"quality": quality, "method": 4}
+    if fmt == "png":
+        return {"optimize": True}
+    return {}
+
+
+def _srgb(im):
+    """The image in RGB or RGBA, its colours converted to sRGB when it carries another ICC profile (the profile
+    itself is not published)."""
+    from PIL import ImageCms
+
+    alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
+    icc = im.info.get("icc_profile")
+    mode = "RGBA" if alpha else "RGB"
+    if icc and im.mode in ("RGB", "RGBA", "CMYK", "L"):
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            converted = ImageCms.profileToProfile(im, source, ImageCms.createProfile("sRGB"),
+                                                  outputMode="RGBA" if im.mode == "RGBA" else "RGB")
+            if converted is not None:
+                im = converted
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+            pass  # a profile LittleCMS cannot read: the pixels as they are
+    return im if im.mode == mode else im.convert(mode)
+
+
+def _bare(im):
+    im.info = {}  # what the encoders would otherwise copy from the source: exif, icc_profile, xmp, comment, ...
+    return im
+
+
+def encode(raw: bytes, spec: dict) -> bytes:
+    """The variant's bytes for `spec` (page.extra: width, height, format, quality, animated)."""
+    from PIL import Image, ImageOps, ImageSequence
+
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    fmt, size = spec["format"], (spec["width"], spec["height"])
+    out = io.BytesIO()
+    with Image.open(io.BytesIO(raw)) as source:
+        if spec["animated"]:
+            frames, durations = [], []
+            for frame in ImageSequence.Iterator(source):
+                durations.append(int(frame.info.get("duration", 100)))
+                frames.append(_bare(frame.convert("RGBA")))
+            first = frames[0]
+            first.save(out, SAVE[fmt], save_all=True, append_images=frames[1:], duration=durations,
+                       loop=int(source.info.get("loop", 0)), **options(fmt, spec["quality"]))
+            return out.getvalue()
+        im = ImageOps.exif_transpose(source)
+        im = _srgb(im)
+        if im.size != size:
+            im = im.resize(size, Image.Resampling.LANCZOS)
+        if fmt == "jpeg" and im.mode != "RGB":
+            im = im.convert("RGB")  # JPEG has no alpha (a transparent PNG shown as JPEG is never made: see images)
+        _bare(im).save(out, SAVE[fmt], **options(fmt, spec["quality"]))
+    return out.getvalue()
+
+
+def produce(renderer, page: Page) -> bytes:
+    """render.PRODUCERS["image"]: the variant of `page` from its source under the site's root. A source that
+    changed since the plan read it, or that cannot be decoded (a truncated file), is a problem of that file."""
+    from .content import read_source
+
+    spec = page.extra
+    rel = spec["source"]
+    raw, problem = read_source(os.path.join(renderer.root, rel), rel, MAX_IMAGE_BYTES)
+    if raw is None:
+        raise BuildError([problem or Problem(rel, 1, "cannot be read")])
+    if hashlib.sha256(raw).hexdigest() != spec["digest"]:
+        raise BuildError([Problem(rel, 1, "this image changed while the site was being built; build again")])
+    try:
+        return encode(raw, spec)
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError, MemoryError) as exc:
+        raise BuildError([Problem(rel, 1, f"this image cannot be published: it is damaged ({exc})"[:300])]) from None
