@@ -24,13 +24,13 @@ from .assemble import alias_url
 from .options import Options
 from .checks_html import ERROR, WARNING, PageReport, Shared
 from .cardspec import KIND
+from .images import KIND as IMAGE
 from .errors import BuildError, Problem
 from .model import Article, Page, data_key
 from .checks_source import DataNumbers
 from .data import records
 from .pages import article_url
 from .pipeline import Session
-from .render import PRODUCERS
 from .workers import Pool, Setup, forget_renderer, renderer_for
 
 DEFAULTS = {"stale_after_days": 365, "title_length": (15, 60), "description_length": (50, 160)}
@@ -231,7 +231,7 @@ class SiteCheck:
                       data=assembled.data, templates_dir=str(session.paths.templates), assets=assets,
                       store=str(session.store.path),
                       images=session.images.pictures if session.images is not None else None)
-        pages = [page for page in pages if page.kind not in PRODUCERS]  # image variants: no HTML to analyse
+        pages = [page for page in pages if page.kind != IMAGE]  # image variants: no HTML to analyse (cards are drawn)
         try:
             if pool.wanted(len(pages)):
                 reports = (r for chunk in pool.imap(_check_range, pool.ranges(len(pages)), initializer=_set_check_job,
