@@ -29,14 +29,17 @@ serve: $(STAMP)
 	$(PY) build.py serve $(ARGS)
 
 # Test tools: Python dev dependencies, Debian's chromium (Playwright drives it; it cannot download browsers
-# here), Java for the Nu HTML checker, and npm's vnu-jar and axe-core.
+# here), Java for the Nu HTML checker, a CJK font and FriBiDi (the social-card tests draw Chinese and Arabic
+# titles with Pillow's raqm layout), and npm's vnu-jar and axe-core.
+CJK_FONT := /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
 $(TSTAMP): $(STAMP) pyproject.toml
 	$(PIP) install -e '.[test]'
 	touch $@
 
 test-tools: $(TSTAMP)
-	@command -v chromium >/dev/null && command -v java >/dev/null || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium default-jre-headless >/dev/null; }
+	@command -v chromium >/dev/null && command -v java >/dev/null && test -f $(CJK_FONT) && test -n "$$(ldconfig -p | grep libfribidi)" || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium default-jre-headless \
+	    fonts-droid-fallback libfribidi0 >/dev/null; }
 	@test -f node_modules/vnu-jar/build/dist/vnu.jar -a -f node_modules/axe-core/axe.min.js -a -f node_modules/sitemap/schema/sitemap.xsd || npm ci --no-audit --no-fund --loglevel=error
 
 test: test-tools

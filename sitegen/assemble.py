@@ -28,6 +28,7 @@ class Assembled:
     related: dict[str, tuple[Article, ...]]  # slug -> related articles
     neighbours: dict[str, tuple[Article | None, Article | None]]  # slug -> (newer, older)
     layouts: frozenset[str] = frozenset()  # the theme's top-level templates (components.layouts); search.page reads it
+    cards: bool = False  # the theme has a card template (templates/card.yaml): pages.plan adds the social cards
 
 
 def alias_url(alias: str) -> str:

@@ -23,13 +23,14 @@ from . import checks_html, yamlutil
 from .assemble import alias_url
 from .options import Options
 from .checks_html import ERROR, WARNING, PageReport, Shared
+from .cardspec import KIND
+from .images import KIND as IMAGE
 from .errors import BuildError, Problem
 from .model import Article, Page, data_key
 from .checks_source import DataNumbers
 from .data import records
 from .pages import article_url
 from .pipeline import Session
-from .render import PRODUCERS
 from .workers import Pool, Setup, forget_renderer, renderer_for
 
 DEFAULTS = {"stale_after_days": 365, "title_length": (15, 60), "description_length": (50, 160)}
@@ -230,7 +231,7 @@ class SiteCheck:
                       data=assembled.data, templates_dir=str(session.paths.templates), assets=assets,
                       store=str(session.store.path),
                       images=session.images.pictures if session.images is not None else None)
-        pages = [page for page in pages if page.kind not in PRODUCERS]  # image variants: no HTML to analyse
+        pages = [page for page in pages if page.kind != IMAGE]  # image variants: no HTML to analyse (cards are drawn)
         try:
             if pool.wanted(len(pages)):
                 reports = (r for chunk in pool.imap(_check_range, pool.ranges(len(pages)), initializer=_set_check_job,
@@ -241,7 +242,8 @@ class SiteCheck:
             _collect(found, reports)
         finally:
             forget_renderer(setup.ident)  # its reader points at the temporary store, deleted with the session
-        self.report = Report(found.sorted(assembled.site.base_path), len(pages))
+        # the social cards are drawn too (a title no card font can draw is a problem), but they are not pages
+        self.report = Report(found.sorted(assembled.site.base_path), sum(p.kind != KIND for p in pages))
 
 
 def _shared(session, assembled, pages: list[Page], assets: dict[str, str], every_article: list[Article],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import jinja2
 from markupsafe import Markup
 
 from . import datapages, formats
@@ -74,10 +75,34 @@ def article_ld(site: Site, page: Page, faq: list[dict[str, str]], faq_on: bool) 
     return graph
 
 
-def context(renderer: Renderer, page: Page) -> dict[str, Any]:
-    """What every template receives (page, canonical, crumbs, json_ld), plus its kind's own values."""
+CARD_SIZE = (1200, 630)  # cardspec.WIDTH, HEIGHT (not imported: contexts stays free of the cards' modules)
+
+
+def card_of(renderer: Renderer, page: Page) -> dict[str, Any] | None:
+    """The page's social card for og:image and twitter:image: its own card or the site's (planned by
+    cardspec.with_cards, in page.extra["card"]), or the image its front matter gives (`image:`), or None."""
     site = renderer.site
-    ctx: dict[str, Any] = {"page": page, "canonical": site.base_url + page.url, "json_ld": [], "crumbs": []}
+    image = page.get("image") if page.article is not None else None
+    if image:  # the lead image: its largest variant, or (an SVG, published as it is) the file without a size
+        src, width, height = str(image), None, None
+        try:
+            largest = renderer.env.globals["image"](src).largest
+            src, width, height = largest["src"], largest["width"], largest["height"]
+        except jinja2.TemplateRuntimeError:  # not a raster under static/images/ (the rules have checked it exists)
+            src = renderer.env.globals["asset"](src.lstrip("/"))
+        return {"url": site.base_url + src.removeprefix(site.base_path), "width": width, "height": height,
+                "alt": page.get("image_alt") or page.title}
+    url = page.extra.get("card")
+    if url is None:
+        return None
+    return {"url": site.base_url + url, "width": CARD_SIZE[0], "height": CARD_SIZE[1], "alt": page.title or site.title}
+
+
+def context(renderer: Renderer, page: Page) -> dict[str, Any]:
+    """What every template receives (page, canonical, crumbs, json_ld, card), plus its kind's own values."""
+    site = renderer.site
+    ctx: dict[str, Any] = {"page": page, "canonical": site.base_url + page.url, "json_ld": [], "crumbs": [],
+                           "card": card_of(renderer, page)}
     kind = page.kind
     if kind in ("index", "category", "tag"):
         number, total, base = page.extra["number"], page.extra["total"], page.extra["base"]

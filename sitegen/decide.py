@@ -19,6 +19,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+from . import cardspec
 from . import data as datafiles
 from .assemble import Assembled, article_problems
 from .components import Components, layouts
@@ -76,6 +77,8 @@ def _classify(session, changed: set[str]) -> tuple[list[str], set[str], list[str
             if rel not in session.loader.files or not (root / rel).is_file():
                 return None  # created or deleted: the site's structure changes
             articles.append(rel)
+        elif top == "templates" and rest == cardspec.CARD_FILE:
+            return None  # the card template: checked again, and the cards it plans may come or go
         elif top == "templates":
             templates.add(rest)
         elif top == "data" and rel != datafiles.SITE_FILE and datafiles.name_of(rel) is not None:

@@ -318,6 +318,12 @@ class ImageInfo:
         return [{"type": MIME[fmt], "srcset": self.srcset(fmt)}
                 for fmt in formats_for(self._picture.format) if fmt != self.fallback]
 
+    @property
+    def largest(self) -> dict[str, object]:
+        """The largest variant in the original's format: its src, width and height (for og:image)."""
+        v = self._of(self.fallback)[-1]
+        return {"src": self._url(v.output), "width": v.width, "height": v.height}
+
     def url(self, width: int, fmt: str | None = None) -> str:
         for v in self._of(fmt or self.fallback):
             if v.width == width:

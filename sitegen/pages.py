@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from . import datapages
+from . import cardspec, datapages
 from .assemble import Assembled, alias_url
 from .content import slugify
 from . import search
@@ -100,6 +100,8 @@ def plan(a: Assembled) -> list[Page]:
                       "The page you asked for does not exist."))
     pages.append(Page("feed.xml", "feed.xml", "feed.xml", "feed", site.title, site.description,
                       items=a.articles[:FEED_SIZE]))
+    if a.cards:  # cards hook: a social card for each article, page and record, and the site's (sitegen/cardspec.py)
+        pages = cardspec.with_cards(pages, site.title, site.description)
     return pages + site_files(a, pages)
 
 
@@ -138,6 +140,8 @@ def origin(page: Page, data=None) -> tuple[str, int, str]:
         return first.path, first.lines.get(("tags", index), first.line_of("tags")), f"tags: '{name}'"
     if page.kind == "page" and art is not None:
         return art.path, 1, f"page {art.path.removeprefix('content/')}"
+    if page.kind == cardspec.KIND and art is not None:
+        return art.path, 1, f"the social card of {art.path.removeprefix('content/')}"
     if page.kind == "image" and "source" in page.extra:
         return page.extra["source"], 1, f"image {page.extra['source']}"
     if page.kind == "record" and page.record is not None and data is not None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
-from . import __version__
+from . import __version__, cardspec
 from . import data as datafiles
 from . import decide
 from .assemble import Assembled, Rules, assemble
@@ -194,6 +195,8 @@ class Session:
         dataset = self.loader.data(schemas, self.options.base_url, problems)
         components = Components.find(self.paths.templates)
         problems.extend(components.problems)
+        card_spec, found_cards = cardspec.load_spec(self.paths.root)  # the social cards' template, checked
+        problems.extend(found_cards)
         self.images = ImageSet.scan(self.paths.static, self.store.images)  # read once; headers memoised
         rules = Rules(schemas, dataset, components, layouts(self.paths.templates), self.images) \
             if dataset is not None else None
@@ -209,6 +212,7 @@ class Session:
         problems.extend(found)
         problems.raise_if_any()
         assert assembled is not None
+        assembled = replace(assembled, cards=card_spec is not None)
         self.schemas, self.rules = schemas, rules
         return assembled
 

@@ -23,11 +23,6 @@ from .model import Article, Body, Component, Page, Site
 BLOCK_TOKEN_RE = re.compile(r"<p>(SGCOMP\d+X)</p>")
 MODEL_REPR_RE = re.compile(r"'sitegen\.model\.(\w+) object'")
 
-# Pages that are not rendered from a template: kind -> producer(renderer, page) -> bytes. A producer raises
-# BuildError with the problem of its source; it reads no template or data (its page's signature holds its inputs).
-PRODUCERS: dict[str, Callable[["Renderer", Page], bytes]] = {"image": images_encode.produce}
-
-
 class TemplateProblem(Exception):
     def __init__(self, problem: Problem):
         super().__init__(str(problem))
@@ -172,13 +167,26 @@ def loads_recorded(cls: type[jinja2.Environment] = RecordingEnvironment) -> bool
     return True
 
 
+def _card(renderer: "Renderer", page: Page) -> bytes:
+    from .cards import produce  # Pillow is imported by the processes that draw a card, only
+    return produce(renderer, page)
+
+
+# Pages that are not rendered from a Jinja template: kind -> producer(renderer, page) -> the file's bytes. A producer
+# records what it reads in renderer.deps (its page's signature), may keep per-process state in renderer.products[kind]
+# and look up what an earlier build made from the same inputs with renderer.stored(key) (renderer.new_products: what
+# it made, for the store). A producer raises BuildError with the problem of its source (an image variant's file).
+PRODUCERS: dict[str, Callable[["Renderer", Page], bytes]] = {"image": images_encode.produce, "card": _card}
+
+
 class Renderer:
     """Renders pages of one site. Templates compile once per process and are kept; each render returns the page's
     bytes and what it read (Deps)."""
 
     def __init__(self, site: Site, dataset, templates_dir: str, templates_rel: str,
                  assets: dict[str, str], bodies: Callable[[str], Body],
-                 records: Callable[[str], Article] | None = None, images: dict[str, Picture] | None = None):
+                 records: Callable[[str], Article] | None = None, images: dict[str, Picture] | None = None,
+                 stored: Callable[[str], bytes | None] | None = None):
         self.site = site
         self.root = os.path.dirname(os.path.abspath(templates_dir))  # the site's root (producers read sources)
         self.records = records  # the complete Article by key, for slim ones (content.slim)
@@ -210,6 +218,9 @@ class Renderer:
         self._modules: dict[str, tuple[Any, frozenset[str]]] = {}  # component -> (template module, what it loaded)
         self.mark_component: Callable[[Component, Markup | str], Markup] | None = None  # see filled_component()
         self.check_record: dict | None = None  # check's record of where each url() came from (checks_html.prepare)
+        self.products: dict[str, Any] = {}  # each producer's state in this process (PRODUCERS)
+        self.stored: Callable[[str], bytes | None] = stored or (lambda key: None)  # a product by its inputs' key
+        self.new_products: list[tuple[str, bytes]] = []  # (inputs' key, bytes) made since the store last took them
 
     def _image_lookup(self, pictures: dict[str, Picture]) -> Callable[[str], ImageInfo]:
         url = self.env.filters["url"]
@@ -354,12 +365,12 @@ class Renderer:
         """The page's bytes and what it read; a template mistake (the page's or a component's) is a TemplateProblem."""
         self.deps = Deps()
         producer = PRODUCERS.get(page.kind)
-        if producer is not None:
-            try:
-                return producer(self, page), self.deps
-            except BuildError as exc:
-                raise TemplateProblem(exc.problems[0]) from None
         try:
+            if producer is not None:  # a card's text layers are Jinja: their mistakes are template problems too
+                try:
+                    return producer(self, page), self.deps
+                except BuildError as exc:
+                    raise TemplateProblem(exc.problems[0]) from None
             template = self.env.get_template(page.template)
             data = template.render(**make_context(self, page)).encode("utf-8")
             if self.every_template is not None:

@@ -14,6 +14,10 @@
 - `PageStore`: rendered pages by the digest of their bytes (filled by the render workers), so a build into an empty
   output writes the pages whose signature is unchanged instead of rendering them; `Reader.page` checks each one.
 
+- `products`: what a producer made (render.PRODUCERS: a social card's PNG) by the digest of its inputs -> the digest
+  of its bytes in `pages`; so a page whose signature changed but whose drawn inputs did not is not drawn again.
+  Pruned with the pages it points to.
+
 `Cache` opens the file and holds the four; with --no-cache it is a temporary file, deleted at close.
 """
 
@@ -115,6 +119,7 @@ class Cache:
                 raise sqlite3.DatabaseError(f"store format {row[0]!r}")
             for part in (ArticleStore, ValidData, RelatedMemo, PageStore, ImageMemo):
                 db.execute(part.TABLE)
+            db.execute(PageStore.PRODUCTS)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
         except sqlite3.DatabaseError:
             db.close()
@@ -259,6 +264,7 @@ class PageStore:
     with the cache restored) writes the pages whose signature is unchanged instead of rendering them again."""
 
     TABLE = "CREATE TABLE IF NOT EXISTS pages (digest TEXT PRIMARY KEY, body BLOB)"
+    PRODUCTS = "CREATE TABLE IF NOT EXISTS products (key TEXT PRIMARY KEY, digest TEXT)"
 
     def __init__(self, db: sqlite3.Connection):
         self.db = db
@@ -271,8 +277,9 @@ class PageStore:
         return found
 
     def prune(self, keep: set[str]) -> None:
-        """Forget pages no output folder's record names any more."""
+        """Forget pages no output folder's record names any more, and the products that were those pages."""
         _delete_all_but(self.db, "pages", "digest", keep)
+        _delete_all_but(self.db, "products", "digest", keep)
 
 
 def page_digest(data: bytes) -> str:
@@ -358,6 +365,13 @@ class Writer:
             self.db.executemany("INSERT OR IGNORE INTO pages VALUES (?, ?)", rows)
 
 
+    def put_products(self, products: list[tuple[str, str]]) -> None:
+        """What producers made: (inputs' key, digest of the bytes, which put_pages stores)."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO products VALUES (?, ?)", products)
+
+
 class Reader:
     """A read-only view of the store for render workers (one per process)."""
 
@@ -381,6 +395,14 @@ class Reader:
         if row is None or page_digest(data) != digest:
             raise KeyError(f"page {digest} is not in the store")
         return data
+
+    def product(self, key: str) -> bytes | None:
+        """The bytes a producer made from the inputs `key`, when the store still has them (checked), else None."""
+        try:
+            row = self.db.execute("SELECT digest FROM products WHERE key=?", (key,)).fetchone()
+            return self.page(row[0]) if row is not None else None
+        except (KeyError, sqlite3.Error):
+            return None
 
     def article(self, key: str) -> Article:
         row = self.db.execute("SELECT record, body FROM articles WHERE key=?", (key,)).fetchone()

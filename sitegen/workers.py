@@ -124,7 +124,7 @@ def renderer_for(setup: Setup) -> Renderer:
         _renderers.clear()
         reader = Reader(Path(setup.store))
         renderer = Renderer(setup.site, setup.data, setup.templates_dir, "templates", setup.assets, reader.body,
-                            reader.article, setup.images)
+                            reader.article, setup.images, reader.product)
         _renderers[setup.ident] = renderer
         _readers.clear()
         _readers[setup.ident] = reader
@@ -178,6 +178,9 @@ def render_chunk(task: tuple[Setup, Target, list[tuple[Page, str | None, str | N
             pages.append((rendered.digest, data))
     if pages:
         writer_for(setup.store).put_pages(pages)  # one transaction a chunk
+    if renderer.new_products and setup.keep_pages:  # what producers made, pointing at those pages' bytes
+        writer_for(setup.store).put_products([(key, page_digest(data)) for key, data in renderer.new_products])
+    renderer.new_products.clear()
     return results
 
 

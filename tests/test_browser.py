@@ -204,6 +204,38 @@ def test_dark_mode_changes_the_colours_and_passes_axe(visit, repo_url: str, name
     visit_.screenshot(f"{name}-dark-1280")
 
 
+PICTURES = """() => {
+  const img = document.querySelector('.article__image img'), svg = document.querySelector('figure.chart svg');
+  const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.right, r.width, r.height]; };
+  const bar = svg.querySelector('.chart__bar--pay'), value = svg.querySelector('.chart__value');
+  return {complete: img.complete, natural: img.naturalWidth, current: img.currentSrc, ratio: img.width / img.height,
+          img: box(img), svg: box(svg), width: document.documentElement.clientWidth,
+          bar: getComputedStyle(bar).fill, text: getComputedStyle(value).fill,
+          background: getComputedStyle(document.body).backgroundColor};
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_article_shows_its_lead_image_and_chart(visit, repo_url: str, width: int, scheme: str) -> None:
+    """The lead image loads (a WebP variant, the original's aspect ratio, within the column) and the salary chart
+    fits the screen with its bars and figures in the scheme's colours; a screenshot of each is kept."""
+    visit_ = visit(repo_url + ARTICLE, width=width, color_scheme=scheme)
+    visit_.page.wait_for_function("() => document.querySelector('.article__image img').complete")
+    found = visit_.page.evaluate(PICTURES)
+    assert found["complete"] and found["natural"] > 0, found
+    assert ".webp" in found["current"] and "/static/images/ai-vs-ml-team." in found["current"], found
+    assert abs(found["ratio"] - 1600 / 900) < 0.01, found
+    for name in ("img", "svg"):
+        left, right, box_width, box_height = found[name]
+        assert left >= 0 and right <= found["width"] and box_width > 0 and box_height > 0, (name, found)
+    assert found["bar"] != found["background"] and found["text"] != found["background"], found
+    assert visit_.page.evaluate("() => matchMedia('(prefers-color-scheme: dark)').matches") == (scheme == "dark")
+    visit_.page.locator("figure.chart").scroll_into_view_if_needed()
+    assert_clean(visit_, f"article with its pictures at {width}px, {scheme}")
+    visit_.screenshot(f"article-pictures-{width}-{scheme}")
+
+
 def test_the_article_needs_no_javascript(visit, repo_url: str) -> None:
     visit_ = visit(repo_url + ARTICLE, width=360, javascript=False)
     page = visit_.page

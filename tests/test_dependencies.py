@@ -12,7 +12,7 @@ from importlib import metadata
 from conftest import REPO
 
 # import name -> distribution name, where they differ
-DISTRIBUTIONS = {"yaml": "pyyaml", "pymdownx": "pymdown-extensions"}
+DISTRIBUTIONS = {"yaml": "pyyaml", "pymdownx": "pymdown-extensions", "PIL": "pillow", "fontTools": "fonttools"}
 LOCAL = {"sitegen", "conftest", "servers", "generate", "test_serve", "test_markdown_prefilter"}
 IGNORED = {"node_modules", "sites", "results", "__pycache__"}
 REQUIREMENT_RE = re.compile(r"^([A-Za-z0-9_.-]+)(?:\[[A-Za-z0-9_,-]+\])?((?:[<>=!~]=?[^,]+,?)+)$")  # name[extras]>=x,<y
