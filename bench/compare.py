@@ -497,7 +497,9 @@ def main(argv: list[str] | None = None) -> int:
                        "ours_peak_mb": _peak(ours), "peer_peak_mb": _peak(theirs),
                        "ours_pages": ours[-1].pages, "peer_pages": theirs[-1].pages,
                        # the part of our build that made the search index (issue 17; the peers make none), and its size
-                       "ours_search_s": _search_seconds(ours),
+                       "ours_search_s": _stage_seconds(ours, "search"),
+                       # the part that converted images (issue 16; 0 when every variant came from the cache)
+                       "ours_images_s": _stage_seconds(ours, "images"),
                        "ours_index": ours[-1].extra.get("search_index"),
                        "ours_samples": [asdict(m) for m in ours], "peer_samples": [asdict(m) for m in theirs]}
                 if c.name == "preview_article":
@@ -515,9 +517,10 @@ def main(argv: list[str] | None = None) -> int:
     return status
 
 
-def _search_seconds(samples: list[Measurement]) -> float | None:
-    """Median seconds of our build's `search` stage (the Pagefind index); 0 when it came from the cache."""
-    found = [m.extra["stages"].get("search", 0.0) for m in samples if "stages" in m.extra]
+def _stage_seconds(samples: list[Measurement], stage: str) -> float | None:
+    """Median seconds of a stage of our build (`search`: the Pagefind index, `images`: the image variants); 0 when
+    its work came from the cache."""
+    found = [m.extra["stages"].get(stage, 0.0) for m in samples if "stages" in m.extra]
     return round(median(found), 4) if found else None
 
 
@@ -528,14 +531,14 @@ def _peak(samples: list[Measurement]) -> float | None:
 
 def print_table(rows: list[dict], peer_versions: dict[str, str], report: dict) -> None:
     header = (f"{'N':>6}  {'scenario':24} {'ours s':>8} {'peer s':>8} {'ratio':>6}  {'peer':30} {'ours MB':>8} {'peer MB':>8}"
-              f" {'search s':>8}")
+              f" {'search s':>8} {'images s':>8}")
     print("cpu probe, ms: " + ", ".join(f"{k} {v}" for k, v in report["cpu_probe_ms"].items()))
     print(header)
     print("-" * len(header))
     for r in rows:
         print(f"{r['n']:>6}  {r['label']:24} {r['ours_s']:>8.3f} {r['peer_s']:>8.3f} {fmt(r['ratio'], '.2f'):>6}  "
               f"{r['peer'] + ' ' + r['peer_version']:30} {fmt(r['ours_peak_mb'], '.0f'):>8} {fmt(r['peer_peak_mb'], '.0f'):>8}"
-              f" {fmt(r.get('ours_search_s'), '.3f'):>8}")
+              f" {fmt(r.get('ours_search_s'), '.3f'):>8} {fmt(r.get('ours_images_s'), '.3f'):>8}")
         if r["comparison"] == "preview_article":
             o = r["ours_logged_s"]
             print(f"{'':>6}  {'  (ours: rebuilt in)':24} {o:>8.3f} {r['peer_s']:>8.3f} {o / r['peer_s']:>6.2f}  "
@@ -547,7 +550,8 @@ def print_table(rows: list[dict], peer_versions: dict[str, str], report: dict) -
               f"{h['ours_peak_mb'] / h['peer_peak_mb']:>6.2f}  {'hugo ' + h['peer_version']:30}")
     print("\nratio = ours / peer (below 1: sitegen is faster); medians over the repeats; MB = peak summed RSS of the "
           "whole process tree (max over the repeats); search s = the part of our build that made the Pagefind index "
-          "(included in ours s; the peers make no search index)")
+          "(included in ours s; the peers make no search index); images s = the part that converted images (the peers copy "
+          "them as they are)")
 
 
 def markdown_table(report: dict) -> str:
@@ -556,10 +560,12 @@ def markdown_table(report: dict) -> str:
              f"{m['memory_gb']} GB, load average at the start {' '.join(map(str, m['load_average']))}; sitegen "
              f"{report['versions']['sitegen']} at {report['revision']}, Python {m['python']}; {report['config']['repeat']} "
              f"repeats, medians; CPU probe {', '.join(f'{k} {v} ms' for k, v in report['cpu_probe_ms'].items())}.", "",
-             "| N | scenario | ours s | peer s | ratio | peer | ours MB | peer MB |", "|---|---|---|---|---|---|---|---|"]
+             "| N | scenario | ours s | peer s | ratio | peer | ours MB | peer MB | search s | images s |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in report["results"]:
         lines.append(f"| {r['n']:,} | {r['label']} | {r['ours_s']:.3f} | {r['peer_s']:.3f} | {fmt(r['ratio'], '.2f')} | "
-                     f"{r['peer']} {r['peer_version']} | {fmt(r['ours_peak_mb'], '.0f')} | {fmt(r['peer_peak_mb'], '.0f')} |")
+                     f"{r['peer']} {r['peer_version']} | {fmt(r['ours_peak_mb'], '.0f')} | {fmt(r['peer_peak_mb'], '.0f')} | "
+                     f"{fmt(r.get('ours_search_s'), '.3f')} | {fmt(r.get('ours_images_s'), '.3f')} |")
         if r["comparison"] == "preview_article":
             o = r["ours_logged_s"]
             lines.append(f"| | (ours: serve's own `rebuilt in`) | {o:.3f} | {r['peer_s']:.3f} | {o / r['peer_s']:.2f} | "
@@ -568,7 +574,7 @@ def markdown_table(report: dict) -> str:
     if "hugo" in cold and cold["hugo"]["ours_peak_mb"] and cold["hugo"]["peer_peak_mb"]:
         h = cold["hugo"]
         lines.append(f"| {h['n']:,} | peak memory, cold build | {h['ours_peak_mb']:.0f} MB | {h['peer_peak_mb']:.0f} MB | "
-                     f"{h['ours_peak_mb'] / h['peer_peak_mb']:.2f} | hugo {h['peer_version']} | | |")
+                     f"{h['ours_peak_mb'] / h['peer_peak_mb']:.2f} | hugo {h['peer_version']} | | | | |")
     return "\n".join(lines)
 
 

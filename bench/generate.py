@@ -25,7 +25,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 STAMP = ".bench-site.json"  # written last: a site without it is incomplete and gets regenerated
-GENERATOR_VERSION = 2  # bump when the generated content's shape changes on purpose
+GENERATOR_VERSION = 3  # bump when the generated content's shape changes on purpose
+IMAGE_EVERY = 10  # one article in ten has a lead image (issue 16): a JPEG made here with Pillow
+IMAGE_SIZE = (1600, 900)
+IMAGES = "bench-images"  # OUT/bench-images/: the generated lead images, copied into static/images/ by sync_theme
 THEME_SOURCES = ("templates", "static", "schemas", "data/site.yaml")
 
 # --------------------------------------------------------------------------------------------------------------
@@ -330,7 +333,31 @@ def paragraph(rng: random.Random, a: str, b: str, sentences: int) -> str:
     return " ".join(parts)
 
 
-def article_text(rng: random.Random, meta: tuple, metas: list[tuple]) -> str:
+def lead_image(seed: int, number: int) -> bytes:
+    """A deterministic 1600x900 JPEG (a gradient and a few discs): the same arguments give the same bytes."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed * 1_000_003 + number)  # its own stream: the articles' text does not depend on it
+    top, bottom = [tuple(rng.randrange(20, 236) for _ in range(3)) for _ in range(2)]
+    image = Image.linear_gradient("L").resize(IMAGE_SIZE)
+    image = Image.composite(Image.new("RGB", IMAGE_SIZE, bottom), Image.new("RGB", IMAGE_SIZE, top), image)
+    draw = ImageDraw.Draw(image)
+    for _ in range(4):
+        x, y, r = rng.randrange(IMAGE_SIZE[0]), rng.randrange(IMAGE_SIZE[1]), rng.randrange(60, 300)
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=tuple(rng.randrange(256) for _ in range(3)))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=82)
+    return out.getvalue()
+
+
+def image_name(number: int) -> str | None:
+    """The lead image of the article numbered `number` (from 1), for one article in IMAGE_EVERY."""
+    return f"lead-{number:06d}.jpg" if number % IMAGE_EVERY == 1 else None
+
+
+def article_text(rng: random.Random, meta: tuple, metas: list[tuple], image: str | None = None) -> str:
     slug, title, date, category, tags, ra, rb, _topic = meta
     a, b, ida, idb = ra["title"], rb["title"], ra["id"], rb["id"]
     year = date.year
@@ -356,6 +383,8 @@ def article_text(rng: random.Random, meta: tuple, metas: list[tuple]) -> str:
         f"category: {q(category)}",
         f"tags: [{', '.join(q(t) for t in tags)}]",
         f"roles: [{ida}, {idb}]",
+        *([f"image: /images/{image}", f"image_alt: {q('Abstract shapes standing for ' + a + ' and ' + b)}"]
+          if image else []),
         "quick_answer: >-",
         f"  Think of {article_noun(a)} as the owner of the wider system, while {article_noun(b)}",
         "  concentrates on one part of it. The median base salary sits at",
@@ -495,6 +524,8 @@ def sync_theme(out: Path, repo: Path = REPO) -> None:
             shutil.rmtree(out / name)
         if (repo / name).is_dir():
             shutil.copytree(repo / name, out / name, symlinks=False)
+    if (out / IMAGES).is_dir():  # the generated lead images, beside the theme's own
+        shutil.copytree(out / IMAGES, out / "static" / "images", dirs_exist_ok=True)
     (out / "data").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(repo / "data" / "site.yaml", out / "data" / "site.yaml")
 
@@ -529,8 +560,12 @@ def generate(n: int, out: Path, seed: int = 1, quiet: bool = True) -> dict:
     content = out / "content"
     content.mkdir()
     words = 0
-    for meta in metas:
-        text = article_text(rng, meta, metas)
+    (out / IMAGES).mkdir()
+    for number, meta in enumerate(metas, 1):
+        image = image_name(number)
+        if image:
+            (out / IMAGES / image).write_bytes(lead_image(seed, number))
+        text = article_text(rng, meta, metas, image)
         words += len(text[text.index("\n---\n") + 5:].split())  # body words, as an editor would count them
         with open(content / f"{meta[0]}.md", "wb") as fh:
             fh.write(text.encode("utf-8"))

@@ -170,7 +170,7 @@ def summary_table(result) -> str:
     """A short table after the summary line, like Hugo's: what was done and where the time went."""
     rows = [
         ("Pages", f"{result.pages} ({result.rendered} rendered, {len(result.written)} files changed on disk)"),
-        ("Static files", str(result.static_files)),
+        ("Static files", f"{result.static_files} ({result.made} image variants and cards made)"),
         ("Articles", f"{result.cache_hits + result.converted} ({result.cache_hits} from cache, {result.converted} converted)"),
     ] + [(f"  {stage}", f"{seconds:.2f} s") for stage, seconds in result.stages.items()]
     width = max(len(name) for name, _ in rows)

@@ -193,12 +193,14 @@ class Entry:
 class Manifest:
     """The previous build's entries for one output folder, kept beside the article store."""
 
-    FORMAT = "sitegen-manifest-2"
+    FORMAT = "sitegen-manifest-3"
 
-    def __init__(self, path: Path | None, entries: dict[str, Entry] | None = None, stamp: str = ""):
+    def __init__(self, path: Path | None, entries: dict[str, Entry] | None = None, stamp: str = "",
+                 counts: tuple[int, int] = (0, 0)):
         self.path = path
         self.entries = entries or {}
         self.stamp = stamp  # the sources' names, sizes and times when the output was last written
+        self.counts = counts  # the pages and static files it holds (as the build that wrote it counted them)
 
     @classmethod
     def load(cls, path: Path | None) -> "Manifest":
@@ -212,15 +214,17 @@ class Manifest:
             share = lambda values: tuple(names.setdefault(v, v) for v in values)  # noqa: E731
             entries = {out: Entry(sig, dig, share(t), share(r)) for out, (sig, dig, t, r) in data["pages"].items()}
             stamp = str(data.get("stamp", ""))
+            pages, files = data["counts"]
+            counts = (int(pages), int(files))
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return cls(path)  # corrupt or foreign: rebuild everything
-        return cls(path, entries, stamp)
+        return cls(path, entries, stamp, counts)
 
     def save(self) -> None:
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"format": self.FORMAT, "stamp": self.stamp,
+        data = {"format": self.FORMAT, "stamp": self.stamp, "counts": list(self.counts),
                 "pages": {out: [e.signature, e.digest, list(e.templates), list(e.data)] for out, e in sorted(self.entries.items())}}
         tmp = self.path.with_suffix(".tmp")
         tmp.write_bytes(orjson.dumps(data))

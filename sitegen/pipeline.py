@@ -32,6 +32,7 @@ from .pages import output_problems, plan
 from .paths import CACHE_DIR, SitePaths, asset_problems, fingerprint
 from .progress import Progress, Result
 from .publish import render_and_write, restore_missing
+from .render import PRODUCERS
 from .sources import SOURCE_FOLDERS, discover, walk
 from .store import Cache
 from .workers import Pool, default_jobs
@@ -142,10 +143,12 @@ class Session:
         finally:
             pool.close()
             progress.done()
-        self._remember(assembled, pages, entries, stamp)
-        result.pages = len(pages) - len(self.image_pages)
-        result.static_files = len(assets) + len(self.image_pages)
-        result.rendered, result.written, result.removed = len(todo), tuple(written), tuple(removed)
+        produced = sum(page.kind in PRODUCERS for page in pages)  # image variants and social cards: files, not pages
+        result.pages = len(pages) - produced
+        result.static_files = len(assets) + produced
+        self._remember(assembled, pages, entries, stamp, (result.pages, result.static_files))
+        result.made = sum(page.kind in PRODUCERS for page in todo)
+        result.rendered, result.written, result.removed = len(todo) - result.made, tuple(written), tuple(removed)
         result.seconds = time.perf_counter() - started
         return result
 
@@ -180,8 +183,7 @@ class Session:
         """Nothing changed since the output was written: leave it exactly as it is."""
         if not (stamp and stamp == self.manifest.stamp and (self.paths.out / MARKER).is_file()):
             return False
-        result.pages = sum(1 for o in self.manifest.entries if not o.startswith("static/"))
-        result.static_files = len(discover(self.paths.static))
+        result.pages, result.static_files = self.manifest.counts
         result.cache_hits = len(discover(self.paths.content, ".md"))
         result.stages["check"] = result.seconds = time.perf_counter() - started
         return True
@@ -224,16 +226,20 @@ class Session:
                                                       prune=False)
         self.state = (assembled, pages)
         self.manifest.entries.update(entries)
-        result.pages, result.rendered, result.written = len(pages), len(todo), tuple(written)
+        result.made = sum(page.kind in PRODUCERS for page in todo)
+        result.pages = sum(page.kind not in PRODUCERS for page in pages.values())  # pages: output -> Page
+        result.rendered, result.written = len(todo) - result.made, tuple(written)
         result.seconds = result.stages["quick"] = time.perf_counter() - started
         return result
 
-    def _remember(self, assembled: Assembled, pages: list[Page], entries, stamp: str) -> None:
+    def _remember(self, assembled: Assembled, pages: list[Page], entries, stamp: str,
+                  counts: tuple[int, int]) -> None:
         """What the next build starts from: the record of every page's reads, the state the preview's fast path
         needs, and the store without what the site no longer has."""
         self.state = (assembled, {p.output: p for p in pages}) if self.in_place else None
         self.manifest.entries = entries
         self.manifest.stamp = stamp
+        self.manifest.counts = counts  # what an unchanged build reports
         self.manifest.save()
         if not self.in_place:
             self.store.prune({a.key for _, a in self.loader.files.values()})

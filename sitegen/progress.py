@@ -15,6 +15,7 @@ class Result:
     seconds: float
     out: Path
     rendered: int = 0  # pages rendered this time (the rest were unchanged)
+    made: int = 0  # static files made this time by a producer (image variants, social cards: render.PRODUCERS)
     converted: int = 0  # articles converted from Markdown this time
     cache_hits: int = 0  # articles taken from the store
     stages: dict[str, float] = field(default_factory=dict)

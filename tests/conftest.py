@@ -32,7 +32,10 @@ def write_site(root: Path, files: dict[str, str | bytes | None] | None = None, b
         shutil.copytree(FIXTURES / base, root, dirs_exist_ok=True)
     if theme:
         for name in ("templates", "static", "schemas"):
-            shutil.copytree(REPO / name, root / name, dirs_exist_ok=True)
+            # static/images/ holds the repository article's pictures: content, not theme (converting them costs
+            # every fixture build half a second)
+            skip = shutil.ignore_patterns("images") if name == "static" and base != "repo" else None
+            shutil.copytree(REPO / name, root / name, dirs_exist_ok=True, ignore=skip)
     for rel, value in (files or {}).items():
         path = root / rel
         if value is None:

@@ -35,7 +35,7 @@ def real_site(tmp_path_factory) -> Path:
     site = write_site(tmp_path_factory.mktemp("real") / "site", base="repo")
     result = run_cli("--site", site)
     assert result.returncode == 0, result.stderr
-    assert re.fullmatch(r"built 18 pages and 2 static files into \S+ in \d+\.\d\d s", result.stdout.splitlines()[0])
+    assert re.fullmatch(r"built 18 pages and 14 static files into \S+ in \d+\.\d\d s", result.stdout.splitlines()[0])
     return site
 
 

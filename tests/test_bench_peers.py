@@ -44,6 +44,23 @@ def test_conversion_keeps_bodies_and_front_matter_and_maps_components(tmp_path):
         assert '<table class="salary-table">' in pelican and "~$" in pelican
 
 
+def test_one_article_in_ten_has_a_lead_image_every_peer_publishes(tmp_path):
+    site, out = tmp_path / "site", tmp_path / "peers"
+    generate.generate(21, site, seed=3)
+    leads = sorted(p.name for p in (site / "bench-images").iterdir())
+    assert leads == ["lead-000001.jpg", "lead-000011.jpg", "lead-000021.jpg"]
+    assert sorted(p.name for p in (site / "static" / "images").iterdir() if p.name.startswith("lead-")) == leads
+    with_image = [p.name for p in sorted((site / "content").glob("*.md")) if "\nimage: /images/lead-" in p.read_text()]
+    assert len(with_image) == 3
+    again = tmp_path / "again"
+    generate.generate(21, again, seed=3)
+    assert [(again / "bench-images" / n).read_bytes() for n in leads] == [(site / "bench-images" / n).read_bytes()
+                                                                          for n in leads]
+    convert.convert(site, out)
+    for folder in ("hugo/static/images", "eleventy/images", "pelican/content/images"):
+        assert sorted(p.name for p in (out / folder).iterdir()) == leads, folder
+
+
 def test_pelican_values_follow_the_data():
     roles = {"a": {"title": "A", "salary": {"median_base": 205000}, "job_postings": 12345, "source": "S",
                    "as_of": "2025-01-01", "responsibilities": [{"name": "N", "detail": "D <x>"}], "skills": []},

@@ -23,7 +23,7 @@ def test_plain_build_in_the_current_folder(tmp_path: Path) -> None:
     site = write_site(tmp_path / "site")
     result = run_cli(cwd=site)
     assert result.returncode == 0, result.stderr
-    assert re.match(r"built \d+ pages and 2 static files into ", result.stdout)
+    assert re.match(r"built \d+ pages and 7 static files into ", result.stdout)  # CSS, JS, five social cards
     assert listed(site / "output") == ["Alpha vs Beta", "Gamma notes"]  # newest first
 
 

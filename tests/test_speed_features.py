@@ -35,8 +35,10 @@ def corpus(tmp_path_factory) -> Path:
 def summary(stdout: str) -> dict[str, int]:
     pages = re.search(r"Pages\s+(\d+) \((\d+) rendered, (\d+) files changed on disk\)", stdout)
     articles = re.search(r"Articles\s+(\d+) \((\d+) from cache, (\d+) converted\)", stdout)
-    assert pages and articles, stdout
+    files = re.search(r"Static files\s+(\d+) \((\d+) image variants and cards made\)", stdout)
+    assert pages and articles and files, stdout
     return {"pages": int(pages[1]), "rendered": int(pages[2]), "changed": int(pages[3]),
+            "static": int(files[1]), "made": int(files[2]),
             "articles": int(articles[1]), "cached": int(articles[2]), "converted": int(articles[3])}
 
 
@@ -72,7 +74,8 @@ def test_warm_build_converts_nothing_and_matches_a_cold_build(corpus: Path, tmp_
     warm = build(site)
     assert (warm["converted"], warm["cached"]) == (0, ARTICLES)
     # empty output: no page renders again, each is written from the store (issue 18 point 2), the same bytes
-    assert warm["rendered"] == 0 and warm["changed"] == warm["pages"] + 2  # + the static files (stylesheet, search script)
+    # + the static files: the stylesheet, the search script, the image variants and the social cards, none made again
+    assert warm["rendered"] == warm["made"] == 0 and warm["changed"] == warm["pages"] + warm["static"]
     assert snapshot(site / "output") == reference
     no_cache = tmp_path / "no-cache"
     assert run_cli("--site", site, "--out", no_cache, "--no-cache").returncode == 0
@@ -100,7 +103,8 @@ def test_stored_pages_that_are_damaged_or_gone_render_again(corpus: Path, tmp_pa
     result = run_cli("--site", site)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
-    assert 1 <= summary(result.stdout)["rendered"] <= 12  # the deleted page renders; damaged ones too
+    again = summary(result.stdout)
+    assert 1 <= again["rendered"] + again["made"] <= 12  # the deleted page (or card, or variant) renders; damaged ones too
     assert snapshot(site / "output") == reference
 
 
@@ -143,8 +147,9 @@ def test_a_salary_edit_rerenders_the_pages_that_read_it(built: Path) -> None:
     roles = site / "data/roles.yaml"
     roles.write_text(roles.read_text().replace("median_base: 220000", "median_base: 221000"))
     result = build(site)
-    # beta-engineer's salary: the article that shows it, the role page, the roles index, the feed (full content)
-    assert result["changed"] == 4
+    # beta-engineer's salary: the article that shows it, the role page, the roles index, the feed (full content),
+    # and the social cards of the article and the role page, which show it too
+    assert (result["rendered"], result["made"], result["changed"]) == (4, 2, 6)
     out = built
     assert "~$221K" in (out / "blog/alpha-vs-beta/index.html").read_text()
     assert "~$221K" in (out / "roles/beta-engineer/index.html").read_text()

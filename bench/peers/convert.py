@@ -221,6 +221,10 @@ def convert(site: Path, out: Path, node_modules: Path | None = None) -> dict:
         (eleventy / "blog" / path.name).write_text(front + eleventy_body(body), encoding="utf-8")
         (pelican / "content" / path.name).write_text(pelican_article(text, path.stem, components, yaml_load),
                                                     encoding="utf-8")
+    images = site / "bench-images"  # the lead images (one article in ten): each peer publishes them as they are
+    if images.is_dir():
+        for target in (hugo / "static" / "images", eleventy / "images", pelican / "content" / "images"):
+            shutil.copytree(images, target, dirs_exist_ok=True)
     (out / STAMP).write_text(json.dumps(wanted_stamp(site), indent=2) + "\n", encoding="utf-8")
     return {peer: len(articles) for peer in PEERS}
 

@@ -44,6 +44,7 @@ function termPages(posts, key, base) {
 
 export default function (eleventyConfig) {
   eleventyConfig.addDataExtension("yaml", (contents) => yaml.load(contents));
+  eleventyConfig.addPassthroughCopy("images");  // the lead images, published as they are
   eleventyConfig.amendLibrary("md", (md) => md.set({ linkify: true }));
   eleventyConfig.addFilter("longDate", longDate);
   eleventyConfig.addFilter("isoDate", (d) => d.toISOString().slice(0, 10));
