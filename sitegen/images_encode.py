@@ -13,6 +13,7 @@ from .errors import BuildError, Problem
 from .limits import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 from .model import Page
 
+KIND = "image"  # images.KIND: renderer.products[KIND] holds (digest, prepared source) of the last source decoded
 SAVE = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "gif": "GIF"}
 
 
@@ -51,15 +52,25 @@ def _bare(im):
     return im
 
 
-def encode(raw: bytes, spec: dict) -> bytes:
-    """The variant's bytes for `spec` (page.extra: width, height, format, quality, animated)."""
-    from PIL import Image, ImageOps, ImageSequence
+def prepare(raw: bytes):
+    """The source's pixels as every variant starts from them: decoded, EXIF orientation applied, in sRGB."""
+    from PIL import Image, ImageOps
 
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    with Image.open(io.BytesIO(raw)) as source:
+        return _srgb(ImageOps.exif_transpose(source))
+
+
+def encode(raw: bytes, spec: dict, prepared=None) -> bytes:
+    """The variant's bytes for `spec` (page.extra: width, height, format, quality, animated). `prepared` is
+    prepare(raw) when the caller kept it from another variant of the same source (the same bytes either way)."""
+    from PIL import Image, ImageSequence
+
     fmt, size = spec["format"], (spec["width"], spec["height"])
     out = io.BytesIO()
-    with Image.open(io.BytesIO(raw)) as source:
-        if spec["animated"]:
+    if spec["animated"]:
+        Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+        with Image.open(io.BytesIO(raw)) as source:
             frames, durations = [], []
             for frame in ImageSequence.Iterator(source):
                 durations.append(int(frame.info.get("duration", 100)))
@@ -68,13 +79,11 @@ def encode(raw: bytes, spec: dict) -> bytes:
             first.save(out, SAVE[fmt], save_all=True, append_images=frames[1:], duration=durations,
                        loop=int(source.info.get("loop", 0)), **options(fmt, spec["quality"]))
             return out.getvalue()
-        im = ImageOps.exif_transpose(source)
-        im = _srgb(im)
-        if im.size != size:
-            im = im.resize(size, Image.Resampling.LANCZOS)
-        if fmt == "jpeg" and im.mode != "RGB":
-            im = im.convert("RGB")  # JPEG has no alpha (a transparent PNG shown as JPEG is never made: see images)
-        _bare(im).save(out, SAVE[fmt], **options(fmt, spec["quality"]))
+    im = prepared if prepared is not None else prepare(raw)
+    im = im.resize(size, Image.Resampling.LANCZOS) if im.size != size else im.copy()
+    if fmt == "jpeg" and im.mode != "RGB":
+        im = im.convert("RGB")  # JPEG has no alpha (a transparent PNG shown as JPEG is never made: see images)
+    _bare(im).save(out, SAVE[fmt], **options(fmt, spec["quality"]))
     return out.getvalue()
 
 
@@ -91,6 +100,13 @@ def produce(renderer, page: Page) -> bytes:
     if hashlib.sha256(raw).hexdigest() != spec["digest"]:
         raise BuildError([Problem(rel, 1, "this image changed while the site was being built; build again")])
     try:
-        return encode(raw, spec)
+        if spec["animated"]:
+            return encode(raw, spec)
+        # a source's variants are planned one after the other, so mostly rendered by one process in a row: the
+        # decoded source is kept for the next one (8 variants of a 1600x900 JPEG: 498 -> 284 ms measured here)
+        kept = renderer.products.get(KIND)
+        if kept is None or kept[0] != spec["digest"]:
+            kept = renderer.products[KIND] = (spec["digest"], prepare(raw))
+        return encode(raw, spec, kept[1])
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, MemoryError) as exc:
         raise BuildError([Problem(rel, 1, f"this image cannot be published: it is damaged ({exc})"[:300])]) from None

@@ -41,7 +41,7 @@ from .preview_http import SiteHandler, overlay
 from .reload import handlers as reload_handlers, push_reload
 from .sources import SOURCE_FOLDERS
 from .watch import Builder, Events
-from . import search
+from . import search, search_preview
 from .write import output_lock
 
 WATCHED = SOURCE_FOLDERS
@@ -96,10 +96,10 @@ class Preview:
         self.built = threading.Condition()
         self._started = 0
         # search hook: the index is renewed in a thread of its own after each build that changed pages
-        # (sitegen/search.py); on_index listeners get (build number, problem or None), wait_for_index() waits
+        # (sitegen/search_preview.py); on_index listeners get (build number, problem or None), wait_for_index() waits
         self.on_index: list[Callable[[int, str | None], None]] = []
         self.indexed: collections.deque[tuple[int, str | None]] = collections.deque(maxlen=256)
-        self.indexer = search.PreviewIndexer(self.out, self._search_language, lambda: output_lock(self.out),
+        self.indexer = search_preview.PreviewIndexer(self.out, self._search_language, lambda: output_lock(self.out),
                                              self._index_done)
 
     def allowed_hosts(self) -> set[str] | None:

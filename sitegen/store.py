@@ -7,10 +7,7 @@
   stay on disk; the build keeps only article metadata in memory. Beside the full record, a row keeps the slim
   article (content.slim) with its own problems for one set of rules (assemble.Rules.ident): a one-shot build loads and checks cached
   articles from that alone. `Writer` and `Reader` are the worker processes' connections to it.
-- `ValidData`: data files found valid (yamlutil.validity_key), so they are not validated again.
-- `RelatedMemo`: the last related reading worked out (assemble.related_key).
-- `ImageMemo`: image headers (size, format, animation) by the digest of the image's bytes (images.ImageSet.scan),
-  so a warm build opens no image.
+- `ValidData`, `RelatedMemo`, `ImageMemo` (memos.py): data found valid, the last related reading, image headers.
 - `PageStore`: rendered pages by the digest of their bytes (filled by the render workers), so a build into an empty
   output writes the pages whose signature is unchanged instead of rendering them; `Reader.page` checks each one.
 
@@ -38,6 +35,7 @@ from .content import from_record, kind_of, slim, to_record
 from .schemas import Schemas
 from .errors import Problem
 from .markdown_ext import config_fingerprint
+from .memos import ImageMemo, RelatedMemo, ValidData, chunks, decompress, delete_all_but, pack, unpack
 from .model import Article, Body
 
 FORMAT = "sitegen-store-7"
@@ -51,39 +49,6 @@ def article_key(path: str, data: bytes, schemas: Schemas | None = None) -> str:
     decides which fields are Markdown and which name data)."""
     schema = (schemas or Schemas({}, [])).get(kind_of(path))
     return hashlib.blake2b(_SALT + schema.text + b"\0" + path.encode() + b"\0" + data, digest_size=20).hexdigest()
-
-
-def _pack(value) -> bytes:
-    # compact UTF-8 JSON (what json.dumps(separators=(",", ":")) writes), LZ4 with its size first: a tenth of zlib's
-    # time to pack and a quarter to unpack, for 40 % more bytes (5.7 KB an article against 4.1 KB)
-    return lz4.block.compress(orjson.dumps(value))
-
-
-MAX_RATIO = 255  # LZ4 cannot expand more than this: a size header above it is damage, not data to allocate for
-
-
-def _decompress(blob: bytes) -> bytes:
-    """An LZ4 block of ours; a damaged one raises ValueError (lz4's LZ4BlockError is turned into one)."""
-    if len(blob) < 4 or int.from_bytes(blob[:4], "little") > MAX_RATIO * len(blob):
-        raise ValueError("not an LZ4 block of ours")
-    try:
-        return lz4.block.decompress(blob)
-    except lz4.block.LZ4BlockError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _unpack(blob: bytes):
-    """A stored value; a damaged one raises ValueError."""
-    return orjson.loads(_decompress(blob))  # malformed JSON raises orjson.JSONDecodeError, a ValueError
-
-
-def _delete_all_but(db: sqlite3.Connection, table: str, column: str, keep: set[str]) -> None:
-    """Delete the rows of `table` whose `column` is not in `keep` (one transaction)."""
-    stale = [(k,) for (k,) in db.execute(f"SELECT {column} FROM {table}") if k not in keep]
-    if stale:
-        with db:
-            db.execute("BEGIN")
-            db.executemany(f"DELETE FROM {table} WHERE {column}=?", stale)
 
 
 class Cache:
@@ -158,13 +123,13 @@ class ArticleStore:
     def get(self, keys: list[str], each=None) -> dict[str, Article]:
         """The cached Articles among `keys`, each passed through `each` as it is read; a damaged row is a miss."""
         found: dict[str, Article] = {}
-        for chunk, marks in _chunks(keys):
+        for chunk, marks in chunks(keys):
             rows = self.db.execute(f"SELECT key, digest, record, body FROM articles WHERE key IN ({marks})", chunk)
             for key, digest, record, body in rows:
                 try:
                     if digest != _blobs_digest(record, body):
                         continue
-                    article = from_record(_unpack(record), key)
+                    article = from_record(unpack(record), key)
                 except (ValueError, TypeError, KeyError):
                     continue
                 found[key] = each(article) if each is not None else article
@@ -175,7 +140,7 @@ class ArticleStore:
         decoding the complete record); the others are left to `get()`."""
         wanted = rules.ident
         found: dict[str, tuple[Article, list[Problem]]] = {}
-        for chunk, marks in _chunks(keys):
+        for chunk, marks in chunks(keys):
             rows = self.db.execute(f"SELECT key, digest, checked, record, body FROM articles WHERE key IN ({marks})", chunk)
             for key, digest, checked, record, body in rows:
                 try:
@@ -202,61 +167,7 @@ class ArticleStore:
 
     def prune(self, keep: set[str]) -> None:
         """Forget articles no longer in the site (edited or deleted)."""
-        _delete_all_but(self.db, "articles", "key", keep)
-
-
-class ValidData:
-    """Data that passed its schema, by yamlutil.validity_key (yamlutil.KnownValid)."""
-
-    TABLE = "CREATE TABLE IF NOT EXISTS valid (key TEXT PRIMARY KEY)"
-
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
-        self.used: set[str] = set()  # validity keys asked for or added since the cache was opened
-
-    def known_valid(self, key: str) -> bool:
-        self.used.add(key)
-        return self.db.execute("SELECT 1 FROM valid WHERE key=?", (key,)).fetchone() is not None
-
-    def remember_valid(self, key: str) -> None:
-        self.used.add(key)
-        self.db.execute("INSERT OR REPLACE INTO valid VALUES (?)", (key,))
-
-    def prune(self) -> None:
-        """Forget data this session did not read (it changed, or the file is gone)."""
-        _delete_all_but(self.db, "valid", "key", self.used)
-
-
-class ImageMemo:
-    """Image headers by key (images.ImageSet.scan: the digest of the bytes, Pillow's version): images.Memo."""
-
-    TABLE = "CREATE TABLE IF NOT EXISTS images (key TEXT PRIMARY KEY, value BLOB)"
-
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
-        self.used: set[str] = set()
-
-    def get(self, keys: list[str]) -> dict[str, dict]:
-        self.used.update(keys)
-        found: dict[str, dict] = {}
-        for chunk, marks in _chunks(keys):
-            for key, blob in self.db.execute(f"SELECT key, value FROM images WHERE key IN ({marks})", chunk):
-                try:
-                    found[key] = _unpack(blob)
-                except (ValueError, TypeError):
-                    continue  # damaged: the image is opened again
-        return found
-
-    def put(self, items: dict[str, dict]) -> None:
-        self.used.update(items)
-        with self.db:
-            self.db.execute("BEGIN")
-            self.db.executemany("INSERT OR REPLACE INTO images VALUES (?, ?)",
-                                [(key, _pack(value)) for key, value in sorted(items.items())])
-
-    def prune(self) -> None:
-        """Forget the headers of images this session did not see (changed or gone)."""
-        _delete_all_but(self.db, "images", "key", self.used)
+        delete_all_but(self.db, "articles", "key", keep)
 
 
 class PageStore:
@@ -272,49 +183,20 @@ class PageStore:
     def known(self, digests: list[str]) -> set[str]:
         """Which of `digests` the store has (their bytes are read, and checked, by the worker that writes them)."""
         found: set[str] = set()
-        for chunk, marks in _chunks(digests):
+        for chunk, marks in chunks(digests):
             found.update(d for (d,) in self.db.execute(f"SELECT digest FROM pages WHERE digest IN ({marks})", chunk))
         return found
 
     def prune(self, keep: set[str]) -> None:
         """Forget pages no output folder's record names any more, and the products that were those pages."""
-        _delete_all_but(self.db, "pages", "digest", keep)
-        _delete_all_but(self.db, "products", "digest", keep)
+        delete_all_but(self.db, "pages", "digest", keep)
+        delete_all_but(self.db, "products", "digest", keep)
 
 
 def page_digest(data: bytes) -> str:
     """The digest of a page's bytes that the manifest records (SHA-256: the CPU's SHA instructions make it twice
     blake2b's speed here)."""
     return hashlib.sha256(data).hexdigest()[:32]
-
-
-class RelatedMemo:
-    """The last related reading worked out: assemble.related_key -> slugs, one row (assemble.RelatedMemo)."""
-
-    TABLE = "CREATE TABLE IF NOT EXISTS related (key TEXT PRIMARY KEY, value BLOB)"
-
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
-
-    def related(self, key: str) -> list | None:
-        """The related reading stored under this key; None if none or damaged."""
-        row = self.db.execute("SELECT value FROM related WHERE key=?", (key,)).fetchone()
-        try:
-            return _unpack(row[0]) if row is not None else None
-        except (ValueError, TypeError):
-            return None
-
-    def remember_related(self, key: str, value: list) -> None:
-        with self.db:
-            self.db.execute("BEGIN")
-            self.db.execute("DELETE FROM related")
-            self.db.execute("INSERT INTO related VALUES (?, ?)", (key, _pack(value)))
-
-
-def _chunks(keys: list[str]):
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        yield chunk, ",".join("?" * len(chunk))
 
 
 def _blobs_digest(record: bytes, body: bytes) -> str:
@@ -338,7 +220,7 @@ def _put_many(db: sqlite3.Connection, items: list[tuple[Article, Body]], rules: 
         check = None
         if rules is not None:
             check = (checks or {}).get(article.key) or checked_slim(article, rules)
-        record, html = _pack(to_record(article)), _pack([body.html, body.fields])
+        record, html = pack(to_record(article)), pack([body.html, body.fields])
         rows.append((article.key, _blobs_digest(record, html), _checked(article, rid, check), record, html))
     with db:
         db.execute("BEGIN")
@@ -389,7 +271,7 @@ class Reader:
         """A stored page's bytes; KeyError when it is not there or damaged (its bytes do not give its digest)."""
         row = self.db.execute("SELECT body FROM pages WHERE digest=?", (digest,)).fetchone()
         try:
-            data = _decompress(row[0]) if row is not None else b""
+            data = decompress(row[0]) if row is not None else b""
         except ValueError:
             data = b""
         if row is None or page_digest(data) != digest:
@@ -409,7 +291,7 @@ class Reader:
         if row is None:
             raise KeyError(f"article {key} is not in the store")
         self._next_body = (key, row[1])
-        return from_record(_unpack(row[0]), key)
+        return from_record(unpack(row[0]), key)
 
 
 def _body(db: sqlite3.Connection, key: str) -> Body:
@@ -420,7 +302,7 @@ def _body(db: sqlite3.Connection, key: str) -> Body:
 
 
 def _body_of(blob: bytes) -> Body:
-    html, fields = _unpack(blob)
+    html, fields = unpack(blob)
     if not isinstance(html, str) or not isinstance(fields, dict):
         raise ValueError("damaged body")
     return Body(html, fields)

@@ -120,8 +120,8 @@ def test_a_card_changes_with_its_title_and_salaries_and_only_then(tmp_path: Path
 
 def glyph_boxes(text: str, chain: tuple[str, ...], root: Path) -> list[str]:
     """The characters of `text` that the card's font choice would draw as the font's notdef glyph (a box): each
-    character's bitmap in the font `cards.runs` picks for it, compared with that font's notdef glyph."""
-    from sitegen.cards import Faces, runs
+    character's bitmap in the font `cardtext.runs` picks for it, compared with that font's notdef glyph."""
+    from sitegen.cardtext import Faces, runs
 
     faces = Faces(root)
     boxes = []
@@ -170,7 +170,7 @@ def test_a_character_no_card_font_has_is_an_error_at_its_line(tmp_path: Path) ->
 
 
 def test_long_titles_wrap_shrink_and_never_overflow(tmp_path: Path) -> None:
-    from sitegen.cards import Faces, Measure, lay_out
+    from sitegen.cardtext import Faces, Measure, lay_out
     from sitegen.cardspec import load_spec
 
     spec, problems = load_spec(REPO)

@@ -284,3 +284,18 @@ def test_the_engine_names_no_role_or_salary() -> None:
     for name in ("images.py", "images_encode.py"):
         text = (engine / name).read_text().lower()
         assert "salary" not in text and "postings" not in text
+
+
+def test_a_kept_decoded_source_gives_the_same_bytes_as_decoding_it_again() -> None:
+    """produce() keeps the last source it decoded for the next variant (images_encode.prepare): the same bytes as
+    the plain path, which decodes the source for every variant."""
+    from sitegen.images_encode import encode, prepare
+
+    for raw in (photo(), png(), photo(size=(1000, 700), orientation=3)):
+        kept = prepare(raw)
+        width, height = kept.size
+        for fmt in ("webp", "jpeg", "png"):
+            for size in ((width, height), (480, round(480 * height / width))):
+                spec = {"format": fmt, "width": size[0], "height": size[1], "quality": 80, "animated": False}
+                assert encode(raw, spec, kept) == encode(raw, spec), (fmt, size)
+        assert kept.size == (width, height)  # the kept image is not changed by the variants made from it

@@ -20,7 +20,7 @@ from sitegen.schemas import Schemas
 from conftest import REPO
 
 SCHEMAS = Schemas.load(REPO)  # the site's own: roles (x-data-ref), quick_answer (x-markdown), cta
-from sitegen.markdown_ext import parse_call
+from sitegen.calls import parse_call
 from sitegen.render import html_to_text
 
 ARTICLE = """---
@@ -176,12 +176,12 @@ JSON_VALUES = hypothesis.strategies.recursive(
 @hypothesis.given(JSON_VALUES)
 def test_json_ld_and_the_store_write_what_json_dumps_writes(value) -> None:
     # orjson does the encoding; the bytes are those of compact json.dumps with UTF-8 kept as it is
-    from sitegen import store
+    from sitegen import memos
 
     reference = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     assert str(formats.json_ld(value)) == reference.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    assert store._unpack(store._pack(value)) == value
-    assert lz4.block.decompress(store._pack(value)) == reference.encode()
+    assert memos.unpack(memos.pack(value)) == value
+    assert lz4.block.decompress(memos.pack(value)) == reference.encode()
 
 
 @pytest.mark.parametrize(("fragment", "text"), [

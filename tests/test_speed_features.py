@@ -196,17 +196,17 @@ def test_a_corrupt_or_foreign_cache_is_ignored_and_rebuilt(built: Path, damage: 
 def test_a_damaged_stored_value_is_refused_before_it_is_decoded() -> None:
     # the rows' digests catch damage first; this is what stands behind them (the render's reader trusts rows
     # the load just checked, and a size header is never believed enough to allocate gigabytes)
-    from sitegen import store
+    from sitegen import memos
 
-    good = store._pack({"title": "Café", "n": [1, 2]})
-    assert store._unpack(good) == {"title": "Café", "n": [1, 2]}
-    assert store._unpack(store._pack("a" * 10**6)) == "a" * 10**6  # LZ4's best ratio (about 255) is within the limit
+    good = memos.pack({"title": "Café", "n": [1, 2]})
+    assert memos.unpack(good) == {"title": "Café", "n": [1, 2]}
+    assert memos.unpack(memos.pack("a" * 10**6)) == "a" * 10**6  # LZ4's best ratio (about 255) is within the limit
     huge = (2**30).to_bytes(4, "little") + good[4:]
     tracemalloc.start()
     try:
-        for blob in (b"", b"\x01\x00", huge, good[:4] + b"\xff" * 12, good[:-3], store.lz4.block.compress(b"{oops")):
+        for blob in (b"", b"\x01\x00", huge, good[:4] + b"\xff" * 12, good[:-3], memos.lz4.block.compress(b"{oops")):
             with pytest.raises(ValueError):
-                store._unpack(blob)
+                memos.unpack(blob)
         assert tracemalloc.get_traced_memory()[1] < 1_000_000  # lz4 alone would allocate the 1 GB the header claims
     finally:
         tracemalloc.stop()
