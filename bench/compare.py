@@ -304,7 +304,7 @@ def preview_ours(ctx: Context) -> Measurement:
         "logged_ms": [round(x * 1000, 1) for x in logged], "logged_median_s": statistics.median(logged)})
 
 
-CI_SOURCES = ("content", "data", "templates", "static")
+CI_SOURCES = ("content", "data", "templates", "static", "schemas")  # what a checkout of the site holds
 
 
 def _fresh_clone(site: Path, clone: Path) -> None:

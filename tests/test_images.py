@@ -299,3 +299,17 @@ def test_a_kept_decoded_source_gives_the_same_bytes_as_decoding_it_again() -> No
                 spec = {"format": fmt, "width": size[0], "height": size[1], "quality": 80, "animated": False}
                 assert encode(raw, spec, kept) == encode(raw, spec), (fmt, size)
         assert kept.size == (width, height)  # the kept image is not changed by the variants made from it
+
+
+@pytest.mark.vnu
+def test_pages_with_pictures_are_valid_html(tmp_path: Path) -> None:
+    """A lead image and a Markdown image with a title: the <picture> markup passes the Nu checker."""
+    from test_html_valid import vnu_errors
+
+    body = '![A whiteboard full of notes](/images/team.jpg "The planning wall")\n\nAnd ![a logo](/images/logo.png) inline.\n'
+    site = image_site(tmp_path, {"static/images/logo.png": png(), ARTICLE: article(body=body)})
+    result = run_cli("--site", site)
+    assert result.returncode == 0, result.stderr
+    page = site / "output/blog/alpha-vs-beta/index.html"
+    assert len(pictures(page.read_text())) == 3
+    assert vnu_errors([page]) == []
