@@ -569,7 +569,7 @@ def markdown_table(report: dict) -> str:
         if r["comparison"] == "preview_article":
             o = r["ours_logged_s"]
             lines.append(f"| | (ours: serve's own `rebuilt in`) | {o:.3f} | {r['peer_s']:.3f} | {o / r['peer_s']:.2f} | "
-                         "each side's own log line | | |")
+                         "each side's own log line | | | | |")
     cold = {r["peer"]: r for r in report["results"] if r["comparison"] == "cold"}
     if "hugo" in cold and cold["hugo"]["ours_peak_mb"] and cold["hugo"]["peer_peak_mb"]:
         h = cold["hugo"]
