@@ -88,7 +88,8 @@ def setup_for(session, assembled: Assembled, fps: Fingerprints) -> Setup:
     return Setup(ident=ident, site=assembled.site, data=assembled.data, templates_dir=str(session.paths.templates),
                  assets=session.asset_names, store=str(session.store.path),
                  keep_pages=not session.store.temporary and not session.in_place,
-                 images=session.images.pictures if session.images is not None else None)
+                 images=session.images.pictures if session.images is not None else None,
+                 compiled=None if session.store.temporary else str(session.paths.cache / "templates"))
 
 
 def render(session, assembled: Assembled, todo: list[Page], fps: Fingerprints, pool: Pool, writer,

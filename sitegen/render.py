@@ -30,8 +30,17 @@ class TemplateProblem(Exception):
 
 
 def make_environment(templates_dir: str, site_path: str, assets: dict[str, str],
-                     cls: type[jinja2.Environment] = jinja2.Environment) -> jinja2.Environment:
+                     cls: type[jinja2.Environment] = jinja2.Environment,
+                     compiled: str | None = None) -> jinja2.Environment:
+    """The site's Jinja environment. `compiled`: a folder (in .sitegen-cache/) where Jinja keeps each template's
+    compiled code by its source's checksum (its public FileSystemBytecodeCache), so a build does not compile the
+    layouts and components again."""
+    cache = None
+    if compiled is not None:
+        os.makedirs(compiled, exist_ok=True)
+        cache = jinja2.FileSystemBytecodeCache(compiled)
     env = cls(
+        bytecode_cache=cache,
         loader=jinja2.FileSystemLoader(templates_dir, encoding="utf-8"),
         autoescape=jinja2.select_autoescape(["html", "xml", "htm"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
@@ -186,7 +195,7 @@ class Renderer:
     def __init__(self, site: Site, dataset, templates_dir: str, templates_rel: str,
                  assets: dict[str, str], bodies: Callable[[str], Body],
                  records: Callable[[str], Article] | None = None, images: dict[str, Picture] | None = None,
-                 stored: Callable[[str], bytes | None] | None = None):
+                 stored: Callable[[str], bytes | None] | None = None, compiled: str | None = None):
         self.site = site
         self.root = os.path.dirname(os.path.abspath(templates_dir))  # the site's root (producers read sources)
         self.records = records  # the complete Article by key, for slim ones (content.slim)
@@ -196,7 +205,7 @@ class Renderer:
         self.deps = Deps()
         self.dataset = dataset
         self.data = recording(dataset, lambda: self.deps)
-        self.env = make_environment(templates_dir, site.base_path, assets, RecordingEnvironment)
+        self.env = make_environment(templates_dir, site.base_path, assets, RecordingEnvironment, compiled)
         self.env.on_load = lambda name: self.deps.templates.add(name)
         # when the recording cannot be trusted (loads_recorded), every page reads every template
         self.every_template: frozenset[str] | None = None

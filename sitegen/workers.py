@@ -107,6 +107,7 @@ class Setup:
     store: str
     keep_pages: bool = False  # put each rendered page into the store (a persistent cache: store.PageStore)
     images: dict | None = None  # 'images/team.jpg' -> images.Picture with its variants: the templates' image()
+    compiled: str | None = None  # where Jinja keeps compiled templates (.sitegen-cache/templates), None: nowhere
 
 
 _renderers: dict[str, Renderer] = {}
@@ -124,7 +125,7 @@ def renderer_for(setup: Setup) -> Renderer:
         _renderers.clear()
         reader = Reader(Path(setup.store))
         renderer = Renderer(setup.site, setup.data, setup.templates_dir, "templates", setup.assets, reader.body,
-                            reader.article, setup.images, reader.product)
+                            reader.article, setup.images, reader.product, setup.compiled)
         _renderers[setup.ident] = renderer
         _readers.clear()
         _readers[setup.ident] = reader

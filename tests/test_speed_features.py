@@ -516,3 +516,17 @@ def test_a_schema_found_valid_is_not_checked_again(tmp_path: Path, monkeypatch) 
     for _ in range(2):  # a broken schema is reported every time
         assert [str(p) for p in Schemas.load(site, store).problems] == [
             "schemas/x.schema.json:1: not a valid JSON Schema at type: 12 is not valid under any of the given schemas"]
+
+
+def test_compiled_templates_are_kept_and_a_template_edit_still_shows(site: Path, tmp_path: Path) -> None:
+    """Jinja's bytecode cache (.sitegen-cache/templates): filled by a build, and keyed by each template's source, so
+    an edited template is compiled again and its pages equal a build without any cache."""
+    assert build(site)["rendered"] > 0
+    compiled = sorted((site / ".sitegen-cache/templates").iterdir())
+    assert compiled and all(p.name.startswith("__jinja2_") and p.suffix == ".cache" for p in compiled)
+    base = site / "templates/base.html"
+    base.write_text(base.read_text().replace("</footer>", "<p>Edited footer</p></footer>", 1))
+    assert build(site)["rendered"] > 0
+    assert "<p>Edited footer</p>" in (site / "output/index.html").read_text()
+    assert run_cli("--site", site, "--out", tmp_path / "fresh", "--no-cache").returncode == 0
+    assert snapshot(site / "output") == snapshot(tmp_path / "fresh")
