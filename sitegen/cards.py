@@ -23,11 +23,10 @@ from PIL import Image, ImageDraw, ImageOps
 from PIL import __version__ as PIL_VERSION
 
 from . import datapages
-from .cardspec import HEIGHT, MAX_TEXT, REL, WIDTH, CardSpec, dependency, load_spec, resolve
+from .cardspec import FORMAT, HEIGHT, MAX_TEXT, REL, WIDTH, CardSpec, dependency, load_spec, resolve
 from .cardtext import RAQM, Faces, MissingGlyph, colour, draw_layer, lay_out
 from .errors import Problem
 
-FORMAT = "sitegen-card-1"
 MEMO_LIMIT = 2_000  # drawn cards kept per process (about 20 KB each)
 
 

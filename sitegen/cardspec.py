@@ -34,6 +34,9 @@ CARD_FILE = "card.yaml"  # in templates/
 REL = f"templates/{CARD_FILE}"
 WIDTH, HEIGHT = 1200, 630
 KIND = "card"  # the kind of a card's planned page
+# How cards are drawn (cards.py): bump it when the drawing changes. It is in each card page's `extra` (so in its
+# signature: a stored card drawn the old way is not reused) and in the key of the drawn cards the store keeps.
+FORMAT = "sitegen-card-2"
 MAX_TEXT = 400  # characters of a layer's rendered text laid out; the rest is cut before layout
 MAX_LAYERS = 16
 MAX_SIZE = 400  # font size in pixels
@@ -278,11 +281,11 @@ def with_cards(pages: list[Page], title: str, description: str) -> list[Page]:
             out.append(replace(page, extra={**page.extra, "card": url}))
             out.append(Page(url, url, CARD_FILE, KIND, page.title, page.description, article=page.article,
                             record=page.record, extra={"of": page.kind, "page": page.url, "id": page.extra.get("id"),
-                                   "collection": page.extra.get("collection")}))
+                                   "collection": page.extra.get("collection"), "format": FORMAT}))
         elif page.kind in OWN_CARD_KINDS:
             out.append(page)  # its own image is its card (contexts.card_of)
         else:
             out.append(replace(page, extra={**page.extra, "card": SITE_CARD}))
     out.append(Page(SITE_CARD, SITE_CARD, CARD_FILE, KIND, title, description, extra={"of": "site", "page": "", "id": None,
-                                                                               "collection": None}))
+                                                                               "collection": None, "format": FORMAT}))
     return out

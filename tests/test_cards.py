@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -110,7 +111,6 @@ def test_a_card_changes_with_its_title_and_salaries_and_only_then(tmp_path: Path
     (site / ARTICLE).write_text(GOOD)
     assert build() == first and sorted(drawn) == ["Alpha vs Beta", "Beta Engineer"]
     # an empty output folder, the cache kept: every card from the store, none drawn
-    import shutil
     shutil.rmtree(out)
     assert build() == first and drawn == []
     # and a build without any cache draws the same bytes
@@ -223,3 +223,17 @@ def crop_line(image: Image.Image) -> Image.Image:
     bbox = ImageChops.difference(image, background).point(lambda v: 255 if v > 16 else 0).getbbox()
     assert bbox is not None
     return image.crop(bbox)
+
+
+def test_a_new_way_of_drawing_cards_makes_them_again(tmp_path: Path, monkeypatch) -> None:
+    """cardspec.FORMAT is in each card page's signature: cards stored from an older drawing are not reused."""
+    from sitegen import cardspec
+
+    site = write_site(tmp_path / "site")
+    assert pipeline.build(site, jobs=1, progress=False).made == 5
+    assert pipeline.build(site, jobs=1, progress=False).made == 0
+    shutil.rmtree(site / "output")
+    assert pipeline.build(site, jobs=1, progress=False).made == 0  # written from the store
+    monkeypatch.setattr(cardspec, "FORMAT", cardspec.FORMAT + "-next")
+    shutil.rmtree(site / "output")
+    assert pipeline.build(site, jobs=1, progress=False).made == 5
