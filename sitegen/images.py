@@ -158,13 +158,13 @@ class ImageSet:
     @classmethod
     def scan(cls, static: Path, memo: Memo | None = None) -> "ImageSet":
         """Every raster file under static/images/, read once; headers from `memo` when it knows the bytes."""
+        from .content import read_source
+
         read: dict[str, bytes | str] = {}
         for path in discover(static / FOLDER) if (static / FOLDER).is_dir() else []:
             rel = path.relative_to(static).as_posix()
             if not is_raster(rel):
                 continue
-            from .content import read_source
-
             raw, problem = read_source(str(path), f"static/{rel}", MAX_IMAGE_BYTES)
             read[rel] = raw if raw is not None else (problem.message if problem else "cannot be read")
         digests = {rel: hashlib.sha256(raw).hexdigest() for rel, raw in read.items() if isinstance(raw, bytes)}

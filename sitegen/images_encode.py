@@ -11,9 +11,8 @@ import os
 
 from .errors import BuildError, Problem
 from .limits import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
+from .images import KIND  # renderer.products[KIND] holds (digest, prepared source) of the last source decoded
 from .model import Page
-
-KIND = "image"  # images.KIND: renderer.products[KIND] holds (digest, prepared source) of the last source decoded
 SAVE = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "gif": "GIF"}
 
 

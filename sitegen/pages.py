@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from . import cardspec, datapages
+from . import cardspec, datapages, images
 from .assemble import Assembled, alias_url
 from .content import slugify
 from . import search
@@ -142,7 +142,7 @@ def origin(page: Page, data=None) -> tuple[str, int, str]:
         return art.path, 1, f"page {art.path.removeprefix('content/')}"
     if page.kind == cardspec.KIND and art is not None:
         return art.path, 1, f"the social card of {art.path.removeprefix('content/')}"
-    if page.kind == "image" and "source" in page.extra:
+    if page.kind == images.KIND and "source" in page.extra:
         return page.extra["source"], 1, f"image {page.extra['source']}"
     if page.kind == "record" and page.record is not None and data is not None:
         name, _, key = page.record.partition("/")

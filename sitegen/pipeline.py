@@ -46,6 +46,11 @@ class Inspection(Protocol):
             pool: Pool) -> None: ...
 
 
+def _produced(pages) -> int:
+    """How many of `pages` a producer makes (image variants, social cards): static files, not pages."""
+    return sum(page.kind in PRODUCERS for page in pages)
+
+
 class Session:
     """One site and output folder. `build()` may run many times (the preview server does); each run renders only
     the pages whose inputs changed since the last one and writes only files whose bytes changed."""
@@ -73,7 +78,7 @@ class Session:
         self.search_stats: dict | None = None  # the last build's search index: seconds, files, bytes (search.py)
         self.images: ImageSet | None = None  # static/images/ (images.py): scanned in load, with variants once planned
         self.image_pages: list[Page] = []  # the planned image variants (pages of kind "image")
-        self.image_seconds = 0.0  # the last build's time rendering them (publish.render_and_write)
+        self.image_seconds = 0.0  # the last build's time until they were made or written (publish.render)
 
     @property
     def files(self):
@@ -134,7 +139,7 @@ class Session:
             entries, written, removed = render_and_write(self, assembled, todo, fps, pool=pool, progress=progress,
                                                          reuse=reuse, assets=assets, restore=gone)
             result.lap("render")
-            if self.image_seconds:  # the image variants' render (publish.render_and_write) as their own stage
+            if self.image_seconds:  # the image variants' part of the render (publish.render) as their own stage
                 result.stages["render"] -= self.image_seconds
                 result.stages["images"] = self.image_seconds
             if self.search_stats:  # search hook: the indexing time as its own stage (sitegen/search.py)
@@ -143,11 +148,11 @@ class Session:
         finally:
             pool.close()
             progress.done()
-        produced = sum(page.kind in PRODUCERS for page in pages)  # image variants and social cards: files, not pages
+        produced = _produced(pages)
         result.pages = len(pages) - produced
         result.static_files = len(assets) + produced
         self._remember(assembled, pages, entries, stamp, (result.pages, result.static_files))
-        result.made = sum(page.kind in PRODUCERS for page in todo)
+        result.made = _produced(todo)
         result.rendered, result.written, result.removed = len(todo) - result.made, tuple(written), tuple(removed)
         result.seconds = time.perf_counter() - started
         return result
@@ -226,8 +231,8 @@ class Session:
                                                       prune=False)
         self.state = (assembled, pages)
         self.manifest.entries.update(entries)
-        result.made = sum(page.kind in PRODUCERS for page in todo)
-        result.pages = sum(page.kind not in PRODUCERS for page in pages.values())  # pages: output -> Page
+        result.made = _produced(todo)
+        result.pages = len(pages) - _produced(pages.values())  # pages: output -> Page
         result.rendered, result.written = len(todo) - result.made, tuple(written)
         result.seconds = result.stages["quick"] = time.perf_counter() - started
         return result

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from .assemble import Assembled
+from .images import KIND as IMAGE
 from .deps import Entry, Fingerprints
 from .errors import BuildError, Problem
 from .model import Page
@@ -19,9 +20,7 @@ from .workers import Pool, Setup, render_chunk, render_range, set_render_job
 from .write import Target
 from .write import InPlace, Staging
 
-# each costs 5-30 ms to render at 4,000 articles (an image variant 10-200 ms)
-IMAGE = "image"  # images.KIND
-HEAVY_KINDS = frozenset({"sitemap", "feed", "records", "record", "image"})
+HEAVY_KINDS = frozenset({"sitemap", "feed", "records", "record"})  # each costs 5-30 ms to render at 4,000 articles
 
 
 def restore_missing(session, restore: dict[str, tuple[Page, Entry]]) -> list[Page]:
@@ -45,16 +44,7 @@ def render_and_write(session, assembled: Assembled, todo: list[Page], fps: Finge
     entries, the files whose bytes changed and those removed."""
     writer = InPlace(session.paths.out) if session.in_place else Staging(session.paths.out)
     try:
-        # image variants first, on their own: their time is the build's "images" stage (session.image_seconds)
-        started, restore = time.perf_counter(), restore or {}
-        images = {o: r for o, r in restore.items() if r[0].kind == IMAGE}
-        entries, written = render(session, assembled, [p for p in todo if p.kind == IMAGE], fps, pool, writer,
-                                  progress, images)
-        session.image_seconds = time.perf_counter() - started if images or entries else 0.0
-        more, more_written = render(session, assembled, [p for p in todo if p.kind != IMAGE], fps, pool, writer,
-                                    progress, {o: r for o, r in restore.items() if o not in images})
-        entries.update(more)
-        written += more_written
+        entries, written = render(session, assembled, todo, fps, pool, writer, progress, restore or {})
         for output, entry in (reuse or {}).items():
             writer.keep(output)
             entries[output] = entry
@@ -96,13 +86,19 @@ def render(session, assembled: Assembled, todo: list[Page], fps: Fingerprints, p
            progress: Progress, restore: dict[str, tuple[Page, Entry]]) -> tuple[dict[str, Entry], list[str]]:
     """Render in workers (or here, for a few pages); the workers write the files themselves. A page of `restore`
     is not rendered: its stored bytes are written (its signature is the recorded one, so they are its bytes)."""
+    started = time.perf_counter()
     if not todo and not restore:
         return {}, []
     setup = setup_for(session, assembled, fps)
     target = Target(str(session.paths.out), writer.stage_dir)
     old = session.manifest.entries
-    # the few expensive pages (sitemap, feed, collections) first, so no worker is left with one at the end
-    ordered = sorted(todo, key=lambda page: page.kind not in HEAVY_KINDS) + [page for page, _ in restore.values()]
+    # image variants first (made or stored), then the few expensive pages (sitemap, feed, collections), so no
+    # worker is left with one at the end; the time until the last variant is done is the build's "images" stage
+    def rank(page: Page) -> int:
+        return 0 if page.kind == IMAGE else 3 if page.output in restore else 1 if page.kind in HEAVY_KINDS else 2
+
+    ordered = sorted(todo + [page for page, _ in restore.values()], key=rank)
+    images = sum(page.kind == IMAGE for page in ordered)
     items = [(page, old[page.output].digest if page.output in old else None,
               restore[page.output][1].digest if page.output in restore else None) for page in ordered]
     by_output = {p.output: p for p in ordered}
@@ -110,13 +106,15 @@ def render(session, assembled: Assembled, todo: list[Page], fps: Fingerprints, p
         # fresh workers get this job's pages through the initializer (with fork: inherited, not pickled)
         outcomes = (r for chunk in pool.imap(render_range, pool.ranges(len(items)), initializer=set_render_job,
                                              job=(setup, target, items)) for r in chunk)
-    else:
-        outcomes = iter(render_chunk((setup, target, items)))
+    else:  # here, the variants first as a chunk of their own, so the images stage ends when they do
+        outcomes = (r for part in (items[:images], items[images:]) if part for r in render_chunk((setup, target, part)))
     problems: list[Problem] = []
     entries: dict[str, Entry] = {}
     written: list[str] = []
     for done, r in enumerate(outcomes, 1):
         progress.update(done, len(items), "rendering")
+        if done == images:
+            session.image_seconds = time.perf_counter() - started
         if r.temp is not None:
             writer.adopt(r.temp, r.output)
         if r.problem is not None:

@@ -23,6 +23,7 @@ from .model import Article, Body, Component, Page, Site
 BLOCK_TOKEN_RE = re.compile(r"<p>(SGCOMP\d+X)</p>")
 MODEL_REPR_RE = re.compile(r"'sitegen\.model\.(\w+) object'")
 
+
 class TemplateProblem(Exception):
     def __init__(self, problem: Problem):
         super().__init__(str(problem))

@@ -29,6 +29,7 @@ writes in a random order: pagefind_stable.py puts them in one. tests/test_search
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -125,7 +126,7 @@ def _run(argv: list[str], timeout: float, track: Callable[[subprocess.Popen | No
         if track is not None:
             track(proc)
             if hasattr(os, "setpriority"):
-                with _suppress():
+                with contextlib.suppress(OSError):
                     os.setpriority(os.PRIO_PROCESS, proc.pid, 10)
         try:
             stdout, stderr = proc.communicate(timeout=timeout)
@@ -168,16 +169,8 @@ def index_folder(site_dir: Path, bundle: Path, lang: str, track=None) -> None:
     # that fail, the bundle stays as Pagefind wrote it, which searches the same
     pagefind_stable.stabilise(bundle, lang)
     for name in UNUSED:
-        with _suppress():
+        with contextlib.suppress(OSError):
             (bundle / name).unlink()
-
-
-class _suppress:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, value, tb):
-        return kind is not None and issubclass(kind, OSError)
 
 
 def names(bundle: Path) -> list[str]:

@@ -3,6 +3,7 @@ reload is sent, through the same shards as a build (search.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -12,7 +13,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from .search import BUNDLE, CATALOGUE, SearchError, _suppress, build_index, catalogue, index_files, names
+from .search import BUNDLE, CATALOGUE, SearchError, build_index, catalogue, index_files, names
 
 
 class PreviewIndexer:
@@ -45,7 +46,7 @@ class PreviewIndexer:
             self._cond.notify_all()
             running = self._proc
         if running is not None:
-            with _suppress():
+            with contextlib.suppress(OSError):
                 running.kill()
         self._thread.join(timeout=30)
         shutil.rmtree(self.cache, ignore_errors=True)
@@ -107,7 +108,7 @@ class PreviewIndexer:
         os.replace(temp, bundle / CATALOGUE)
         for rel in names(bundle):
             if rel not in new and rel != CATALOGUE:
-                with _suppress():
+                with contextlib.suppress(OSError):
                     (bundle / rel).unlink()
         for root, dirs, files in os.walk(bundle, topdown=False):
             if root != str(bundle) and not os.listdir(root):
