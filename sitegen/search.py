@@ -148,17 +148,18 @@ def language(site) -> str:
     return (site.language or "en").split("-")[0].lower() or "en"
 
 
-def has_indexable(folder: Path, pages: list[str]) -> bool:
-    """Whether any page marks text for the index. Without one Pagefind would index every page whole (or, with
+def indexable(folder: Path, pages: list[str]) -> list[str]:
+    """The pages that mark text for the index. Without one Pagefind would index every page whole (or, with
     nothing to read, fail): a site with no such page has no index, and the search page says so."""
+    found = []
     for rel in pages:
         try:
             with open(folder / rel, "rb") as fh:
                 if MARK in fh.read():
-                    return True
+                    found.append(rel)
         except OSError:
             continue
-    return False
+    return found
 
 
 def index_folder(site_dir: Path, bundle: Path, lang: str, track=None) -> None:
@@ -237,20 +238,23 @@ def build_index(source: Path, pages: dict[str, str], lang: str, cache: Path, job
 
 
 def _make_shard(source: Path, group: list[str], cache: Path, key: str, lang: str, track) -> None:
-    """Pagefind over the shard's pages (hard links in a folder of their own, at their paths), into cache/key."""
+    """Pagefind over the shard's pages that mark text for the index (hard links in a folder of their own, at their
+    paths), into cache/key. Pages without the mark are left out of the folder: once one page has it, Pagefind skips
+    every page without it, so the index is the same, and a site with no marked page links nothing at all."""
     bundle = cache / key
     shutil.rmtree(bundle, ignore_errors=True)
     work = Path(tempfile.mkdtemp(prefix=f"{key}.tmp-", dir=cache))
     try:
         site, made = work / "site", work / "bundle"
-        for rel in group:
+        marked = indexable(source, group)
+        for rel in marked:
             target = site / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.link(source / rel, target)
             except OSError:
                 shutil.copyfile(source / rel, target)
-        if has_indexable(site, group):
+        if marked:
             index_folder(site, made, lang, track=track)
         else:
             made.mkdir()
