@@ -38,6 +38,7 @@ MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "
 PILLOW_FORMATS = {"PNG": "png", "JPEG": "jpeg", "MPO": "jpeg", "WEBP": "webp", "GIF": "gif"}
 DEFAULT_WIDTHS = (480, 800, 1200, 1600)
 DEFAULT_QUALITY = 80
+DEFAULT_EFFORT = 4  # libwebp's own default "method" (as in Pillow and sharp); 0 fastest .. 6 smallest
 MEMO_VERSION = "1"
 LIST_AT_MOST = 12  # a missing image's message lists the images there are when there are at most this many
 
@@ -124,11 +125,12 @@ def struct_error() -> type[Exception]:
     return struct.error
 
 
-def settings(site_settings: dict) -> tuple[tuple[int, ...], int]:
-    """The variant widths and the encoders' quality: `images:` in data/site.yaml (schema-checked), or defaults."""
+def settings(site_settings: dict) -> tuple[tuple[int, ...], int, int]:
+    """The variant widths, the encoders' quality and WebP's effort: `images:` in data/site.yaml (schema-checked),
+    or defaults."""
     value = site_settings.get("images") or {}
     widths = tuple(sorted(set(value.get("widths") or DEFAULT_WIDTHS)))
-    return widths, int(value.get("quality", DEFAULT_QUALITY))
+    return widths, int(value.get("quality", DEFAULT_QUALITY)), int(value.get("effort", DEFAULT_EFFORT))
 
 
 def widths_for(width: int, widths: tuple[int, ...], animated: bool) -> tuple[int, ...]:
@@ -213,26 +215,28 @@ class ImageSet:
     # -- plan ----------------------------------------------------------------------------------------------------
     def plan(self, site_settings: dict) -> tuple["ImageSet", list[Page]]:
         """The set with every image's variants, and the variants as pages to render."""
-        widths, quality = settings(site_settings)
+        widths, quality, effort = settings(site_settings)
         version = pillow_version()
         pictures, pages = {}, []
         for rel, picture in self.pictures.items():
             if picture.problem is not None:
                 continue
-            spec = f"{picture.digest}\0{quality}\0{version}".encode()
+            spec = f"{picture.digest}\0{quality}\0{effort}\0{version}".encode()
             digest10 = hashlib.sha256(spec).hexdigest()[:10]
             stem = rel.rpartition(".")[0]
             own = Path(rel).suffix.lower().lstrip(".")
             variants = []
             for fmt in formats_for(picture.format):
                 suffix = own if RASTER.get("." + own) == fmt else SUFFIX[fmt]
-                for width in widths_for(picture.width, widths, picture.animated):
-                    height = max(1, round(width * picture.height / picture.width))
+                sizes = [(width, max(1, round(width * picture.height / picture.width)))
+                         for width in widths_for(picture.width, widths, picture.animated)]
+                for index, (width, height) in enumerate(sizes):
                     output = f"static/{stem}.{digest10}-{width}w.{suffix}"
                     variants.append(Variant(width, height, fmt, output))
                     pages.append(Page(output, output, "", KIND, "", "", extra={
                         "source": picture.source, "digest": picture.digest, "width": width, "height": height,
-                        "format": fmt, "quality": quality, "animated": picture.animated, "pillow": version}))
+                        "format": fmt, "quality": quality, "effort": effort, "animated": picture.animated,
+                        "through": tuple(reversed(sizes[index + 1:])), "pillow": version}))
             pictures[rel] = Picture(rel, picture.digest, picture.width, picture.height, picture.format,
                                     picture.animated, None, tuple(variants))
         return ImageSet(pictures), pages

@@ -276,6 +276,31 @@ def test_settings_choose_widths_and_quality(tmp_path: Path) -> None:
     assert result.stderr.splitlines()[0] == f"data/site.yaml:{line}: images.quality: 0 is too small or empty (minimum 1)"
 
 
+def test_the_webp_effort_is_a_setting(tmp_path: Path) -> None:
+    """images.effort is libwebp's method: the same pixels, other bytes and other file names (so a cached variant
+    of another effort is never reused); out of 0..6 it is refused where it is written."""
+    site = image_site(tmp_path)
+    plain = (site / "data/site.yaml").read_text()
+
+    def webp_variants(effort: int | None) -> dict[str, bytes]:
+        settings = plain + ("" if effort is None else f"images:\n  effort: {effort}\n")
+        write_site(site, {"data/site.yaml": settings}, base=None, theme=False)
+        result = run_cli("--site", site)
+        assert result.returncode == 0, result.stderr
+        return {p.name: p.read_bytes() for p in (site / "output/static/images").glob("team.*.webp")}
+
+    default, fastest, four = webp_variants(None), webp_variants(0), webp_variants(4)
+    assert default == four  # 4 is the default
+    assert set(fastest).isdisjoint(default) and len(fastest) == len(default) == 2  # 480 and 800 (the original)
+    assert sorted(map(len, fastest.values())) != sorted(map(len, default.values()))
+    bad = plain + "images:\n  effort: 7\n"
+    write_site(site, {"data/site.yaml": bad}, base=None, theme=False)
+    result = run_cli("--site", site)
+    assert result.returncode == 1
+    line = bad.splitlines().index("  effort: 7") + 1
+    assert result.stderr.splitlines()[0] == f"data/site.yaml:{line}: images.effort: 7 is greater than the maximum of 6"
+
+
 def test_the_engine_names_no_role_or_salary() -> None:
     engine = Path(__file__).resolve().parents[1] / "sitegen"
     for name in ("images.py", "images_encode.py"):
@@ -284,18 +309,28 @@ def test_the_engine_names_no_role_or_salary() -> None:
 
 
 def test_a_kept_decoded_source_gives_the_same_bytes_as_decoding_it_again() -> None:
-    """produce() keeps the last source it decoded for the next variant (images_encode.prepare): the same bytes as
-    the plain path, which decodes the source for every variant."""
+    """produce() keeps the last source it decoded and its resized steps for the next variant (images_encode.resized):
+    the same bytes as the plain path, which decodes and resizes the source for every variant, whatever order the
+    variants come in; and a smaller variant is resized from the next larger one, not from the original."""
+    from PIL import Image
+
     from sitegen.images_encode import encode, prepare
 
     for raw in (photo(), png(), photo(size=(1000, 700), orientation=3)):
-        kept = prepare(raw)
-        width, height = kept.size
-        for fmt in ("webp", "jpeg", "png"):
-            for size in ((width, height), (480, round(480 * height / width))):
-                spec = {"format": fmt, "width": size[0], "height": size[1], "quality": 80, "animated": False}
-                assert encode(raw, spec, kept) == encode(raw, spec), (fmt, size)
-        assert kept.size == (width, height)  # the kept image is not changed by the variants made from it
+        width, height = prepare(raw).size
+        sizes = [(w, round(w * height / width)) for w in (480, 800)] + [(width, height)]
+        specs = [{"format": fmt, "width": w, "height": h, "quality": 80, "animated": False,
+                  "through": tuple(reversed(sizes[i + 1:]))}
+                 for fmt in ("webp", "jpeg", "png") for i, (w, h) in enumerate(sizes)]
+        plain = [encode(raw, spec) for spec in specs]
+        for order in (specs, specs[::-1]):
+            kept: dict = {}
+            assert [encode(raw, spec, kept) for spec in order] == [plain[specs.index(s)] for s in order]
+            assert kept[()].size == (width, height)  # the kept source is not changed by the variants made from it
+        # 480 is made from 800, not from the original: pixels of the chain, not of one LANCZOS step
+        step = prepare(raw).resize(sizes[1], Image.Resampling.LANCZOS).resize(sizes[0], Image.Resampling.LANCZOS)
+        png_480 = Image.open(io.BytesIO(plain[specs.index(specs[-3])]))
+        assert png_480.size == sizes[0] and png_480.convert(step.mode).tobytes() == step.tobytes()
 
 
 @pytest.mark.vnu
