@@ -36,7 +36,7 @@ WIDTH, HEIGHT = 1200, 630
 KIND = "card"  # the kind of a card's planned page
 # How cards are drawn (cards.py): bump it when the drawing changes. It is in each card page's `extra` (so in its
 # signature: a stored card drawn the old way is not reused) and in the key of the drawn cards the store keeps.
-FORMAT = "sitegen-card-2"
+FORMAT = "sitegen-card-3"
 MAX_TEXT = 400  # characters of a layer's rendered text laid out; the rest is cut before layout
 MAX_LAYERS = 16
 MAX_SIZE = 400  # font size in pixels

@@ -237,3 +237,57 @@ def test_a_new_way_of_drawing_cards_makes_them_again(tmp_path: Path, monkeypatch
     monkeypatch.setattr(cardspec, "FORMAT", cardspec.FORMAT + "-next")
     shutil.rmtree(site / "output")
     assert pipeline.build(site, jobs=1, progress=False).made == 5
+
+
+def card_state(root: Path):
+    import jinja2
+
+    from sitegen.cards import CardState
+
+    env = jinja2.Environment()
+    env.filters["money"] = lambda value, currency="USD": f"${value:,}"
+    return CardState(root, env)
+
+
+def drawn_rgb(state, texts: list[str]) -> Image.Image:
+    """The card as drawn before it is brought to 256 colours."""
+    from sitegen.cardtext import draw_layer, lay_out
+
+    image = state.base().copy()
+    canvas = ImageDraw.Draw(image, "RGBA")
+    for layer, text in zip(state.spec.layers, texts):
+        if text:
+            draw_layer(canvas, layer, lay_out(text, layer, state.faces), state.faces)
+    return image
+
+
+def test_cards_use_one_palette_made_from_the_template_and_stay_close_to_the_drawing(tmp_path: Path) -> None:
+    """cards.CardState.palette: the background, the logo's colours and each text colour's blends over the
+    background. The card is within 12/255 of the full-colour drawing (finding a palette per card, the plain path,
+    is within 16/255 too); a text box that reaches the logo makes each card find its own palette again."""
+    from sitegen import cards
+
+    texts = ["Hiring blog", "AI Engineer vs ML Engineer: which role is right for your team, and when to hire",
+             "AI Engineer: $205,000 median base\nML Engineer: $220,000 median base", ""]
+    state = card_state(REPO)
+    fixed = state.palette()
+    assert fixed is not None and fixed.mode == "P"
+    reference = drawn_rgb(state, texts)
+    card = Image.open(io.BytesIO(cards.draw(state, texts)))
+    assert card.mode == "P" and card.size == (1200, 630)
+    assert card.getpalette()[:768] == fixed.getpalette()[:768]
+    assert max(high for _, high in ImageChops.difference(card.convert("RGB"), reference).getextrema()) <= 12
+    plain = reference.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).convert("RGB")
+    assert max(high for _, high in ImageChops.difference(plain, reference).getextrema()) <= 16
+    assert cards.draw(state, texts) == cards.draw(card_state(REPO), texts)  # the same palette in every process
+
+    site = tmp_path / "site"
+    shutil.copytree(REPO / "templates/cards", site / "templates/cards")
+    over = SPEC.replace("    x: 176\n    y: 76\n", "    x: 100\n    y: 76\n", 1)  # the site's name over the logo
+    (site / "templates/card.yaml").write_text(over)
+    state = card_state(site)
+    assert state.palette() is None
+    reference = drawn_rgb(state, texts)
+    card = Image.open(io.BytesIO(cards.draw(state, texts)))
+    assert card.mode == "P"
+    assert max(high for _, high in ImageChops.difference(card.convert("RGB"), reference).getextrema()) <= 16
