@@ -148,18 +148,14 @@ def language(site) -> str:
     return (site.language or "en").split("-")[0].lower() or "en"
 
 
-def indexable(folder: Path, pages: list[str]) -> list[str]:
-    """The pages that mark text for the index. Without one Pagefind would index every page whole (or, with
-    nothing to read, fail): a site with no such page has no index, and the search page says so."""
-    found = []
-    for rel in pages:
-        try:
-            with open(folder / rel, "rb") as fh:
-                if MARK in fh.read():
-                    found.append(rel)
-        except OSError:
-            continue
-    return found
+def marked(folder: Path, rel: str) -> bool:
+    """Whether a page marks text for the index. Without one such page Pagefind would index every page whole (or,
+    with nothing to read, fail): a site with no such page has no index, and the search page says so."""
+    try:
+        with open(folder / rel, "rb") as fh:
+            return MARK in fh.read()
+    except OSError:
+        return False
 
 
 def index_folder(site_dir: Path, bundle: Path, lang: str, track=None) -> None:
@@ -193,6 +189,7 @@ def listing(bundle: Path) -> dict[str, str]:
 SHARD_PAGES = 1500  # HTML pages per shard: Pagefind holds a run's whole index in memory (1.5 GB for 4,000 articles)
 MAX_SHARDS = 16  # each shard is one more meta file per query; past 24,000 pages shards grow instead
 CATALOGUE = "bundles.json"  # {"bundles": ["0/", "1/", ...]}: the shards the search page loads and merges
+MARKS = "marks.json"  # in the search cache: {digest of a page's bytes: whether it marks text for the index}
 
 
 def shard_count(pages: int) -> int:
@@ -227,34 +224,57 @@ def build_index(source: Path, pages: dict[str, str], lang: str, cache: Path, job
     cache.mkdir(parents=True, exist_ok=True)
     todo = [n for n in sorted(keys) if _valid(cache / keys[n]) is None]
     if todo:
+        # whether a page is marked is a matter of its bytes: kept by their digest, so a shard made again for one
+        # edited page reads that page only
+        known = _load_marks(cache / MARKS)
+        found = {}
+        for n in todo:
+            for rel in groups[n]:
+                if pages[rel] not in known:
+                    known[pages[rel]] = marked(source, rel)
+            found[n] = [rel for rel in groups[n] if known[pages[rel]]]
+        _save_marks(cache / MARKS, {pages[rel]: known[pages[rel]] for rel in pages if pages[rel] in known})
         with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
-            for done in pool.map(lambda n: _make_shard(source, groups[n], cache, keys[n], lang, track), todo):
+            for done in pool.map(lambda n: _make_shard(source, found[n], cache, keys[n], lang, track), todo):
                 pass
-    wanted = set(keys.values())
+    wanted = set(keys.values()) | {MARKS}
     for old in cache.iterdir():  # keep the shards just used and nothing older: an index can be 20 MB
         if old.name not in wanted:
             shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
     return {f"{n}/": cache / keys[n] for n in sorted(keys) if names(cache / keys[n])}
 
 
+def _load_marks(path: Path) -> dict[str, bool]:
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+        return {str(k): v for k, v in found.items() if isinstance(v, bool)} if isinstance(found, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_marks(path: Path, marks: dict[str, bool]) -> None:
+    temp = path.with_name(path.name + ".tmp")
+    temp.write_text(json.dumps(marks, sort_keys=True, separators=(",", ":")), encoding="utf-8")
+    os.replace(temp, path)
+
+
 def _make_shard(source: Path, group: list[str], cache: Path, key: str, lang: str, track) -> None:
-    """Pagefind over the shard's pages that mark text for the index (hard links in a folder of their own, at their
-    paths), into cache/key. Pages without the mark are left out of the folder: once one page has it, Pagefind skips
-    every page without it, so the index is the same, and a site with no marked page links nothing at all."""
+    """Pagefind over the shard's pages that mark text for the index (`group`; hard links in a folder of their own,
+    at their paths), into cache/key. Pages without the mark are left out of the folder: once one page has it,
+    Pagefind skips every page without it, so the index is the same, and a site with no marked page links nothing."""
     bundle = cache / key
     shutil.rmtree(bundle, ignore_errors=True)
     work = Path(tempfile.mkdtemp(prefix=f"{key}.tmp-", dir=cache))
     try:
         site, made = work / "site", work / "bundle"
-        marked = indexable(source, group)
-        for rel in marked:
+        for rel in group:
             target = site / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.link(source / rel, target)
             except OSError:
                 shutil.copyfile(source / rel, target)
-        if marked:
+        if group:
             index_folder(site, made, lang, track=track)
         else:
             made.mkdir()

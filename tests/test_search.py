@@ -145,6 +145,43 @@ def test_the_index_is_byte_identical_between_builds(built: Path, tmp_path: Path)
     assert snapshot(tmp_path / "again" / "pagefind") == snapshot(built / "output" / "pagefind")
 
 
+def test_a_shard_made_again_reads_only_the_pages_it_has_not_seen(built: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether a page marks text for the index is kept by the digest of its bytes (search.MARKS in the cache): a
+    shard indexed again for one edited page reads that page only, and gives the index a fresh cache gives."""
+    import hashlib
+    import shutil
+
+    from sitegen import search
+
+    source = tmp_path / "pages"
+    shutil.copytree(built / "output", source, ignore=shutil.ignore_patterns("pagefind"))
+
+    def digests() -> dict[str, str]:
+        return {p.relative_to(source).as_posix(): hashlib.blake2b(p.read_bytes(), digest_size=16).hexdigest()
+                for p in source.rglob("*.html")}
+
+    read: list[str] = []
+    real = search.marked
+    monkeypatch.setattr(search, "marked", lambda folder, rel: read.append(rel) or real(folder, rel))
+    pages = digests()
+    search.build_index(source, pages, "en", tmp_path / "cache")
+    assert sorted(read) == sorted(pages)
+    edited = source / "blog/post-one/index.html"
+    edited.write_text(edited.read_text(encoding="utf-8").replace(UNIQUE, UNIQUE + " again"), encoding="utf-8")
+    read.clear()
+    again = search.build_index(source, digests(), "en", tmp_path / "cache")
+    assert read == ["blog/post-one/index.html"]
+    fresh = search.build_index(source, digests(), "en", tmp_path / "fresh")
+    assert {k: snapshot(v) for k, v in again.items()} == {k: snapshot(v) for k, v in fresh.items()}
+    assert indexed_pages_of(again) == 7
+
+
+def indexed_pages_of(shards: dict[str, Path]) -> int:
+    return sum(json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))["languages"]["en"]
+               ["page_count"] for bundle in shards.values())
+
+
 def test_a_failed_build_keeps_the_previous_index(tmp_path: Path) -> None:
     site = search_site(tmp_path / "site")
     assert run_cli("--site", site).returncode == 0
