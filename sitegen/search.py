@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import json
 import math
 import os
@@ -87,29 +88,42 @@ def page(assembled):
 # -- running Pagefind -------------------------------------------------------------------------------------------
 
 def executable() -> Path:
-    """The Pagefind program: PAGEFIND_BINARY_PATH, else the one `pagefind[bin]` installed, else one on PATH."""
-    try:
-        from pagefind.service import get_executable
-    except ImportError:
-        found = shutil.which("pagefind_extended") or shutil.which("pagefind")
-        path = Path(found) if found else None
-    else:
-        path = get_executable()
+    """The Pagefind program: PAGEFIND_BINARY_PATH, else the one `pagefind[bin]` installed, else one on PATH. The
+    order of `pagefind.service.get_executable`, whose module is not imported for it: it brings asyncio, 40 ms of
+    every build."""
+    path = os.environ.get("PAGEFIND_BINARY_PATH") or None
+    if path is None:
+        for name in ("pagefind_bin_extended", "pagefind_bin"):
+            try:
+                path = importlib.import_module(name).get_executable()
+                break
+            except (ImportError, OSError):
+                continue
+    if path is None:
+        path = shutil.which("pagefind_extended") or shutil.which("pagefind")
     if path is None or not Path(path).is_file():
         raise SearchError("the Pagefind program is not installed (pip install 'pagefind[bin]')")
     return Path(path)
 
 
-_versions: dict[tuple, str] = {}
+_versions: dict[str, str] = {}
+VERSIONS = "pagefind-versions.json"  # in the search cache: {program path, size and time: its version line}
 
 
-def version() -> str:
-    """Pagefind's version line (part of the index key), asked once per program file."""
+def version(cache: Path | None = None) -> str:
+    """Pagefind's version line (part of the index key), asked once per program file: kept in `cache` between
+    builds (running the program to ask costs a tenth of a second), by its path, size and modification time."""
     exe = executable()
     st = exe.stat()
-    key = (str(exe), st.st_size, st.st_mtime_ns)
+    key = f"{exe}\0{st.st_size}\0{st.st_mtime_ns}"
     if key not in _versions:
-        _versions[key] = _run([str(exe), "--version"], timeout=60).strip() or f"unknown {key}"
+        kept = _load_json(cache / VERSIONS) if cache is not None else {}
+        found = kept.get(key)
+        if not isinstance(found, str) or not found:
+            found = _run([str(exe), "--version"], timeout=60).strip() or f"unknown {key}"
+            if cache is not None:
+                _save_json(cache / VERSIONS, {key: found})
+        _versions[key] = found
     return _versions[key]
 
 
@@ -202,10 +216,10 @@ def shard_of(rel: str, count: int) -> int:
     return int.from_bytes(hashlib.blake2b(rel.encode("utf-8"), digest_size=8).digest(), "big") % count
 
 
-def shard_key(lang: str, count: int, number: int, pages: list[tuple[str, str]]) -> str:
+def shard_key(lang: str, count: int, number: int, pages: list[tuple[str, str]], pagefind: str) -> str:
     """What a shard's index is made from: its pages' paths and digests of their bytes, the language, Pagefind's
     version and this module's format. Equal keys, equal index."""
-    h = hashlib.blake2b(repr((FORMAT, version(), lang, count, number)).encode(), digest_size=16)
+    h = hashlib.blake2b(repr((FORMAT, pagefind, lang, count, number)).encode(), digest_size=16)
     for rel, digest in pages:
         h.update(f"{rel}\0{digest}\n".encode())
     return h.hexdigest()
@@ -220,41 +234,43 @@ def build_index(source: Path, pages: dict[str, str], lang: str, cache: Path, job
     groups: dict[int, list[str]] = {}
     for rel in sorted(pages):
         groups.setdefault(shard_of(rel, count), []).append(rel)
-    keys = {n: shard_key(lang, count, n, [(rel, pages[rel]) for rel in group]) for n, group in groups.items()}
     cache.mkdir(parents=True, exist_ok=True)
+    pagefind = version(cache)
+    keys = {n: shard_key(lang, count, n, [(rel, pages[rel]) for rel in group], pagefind)
+            for n, group in groups.items()}
     todo = [n for n in sorted(keys) if _valid(cache / keys[n]) is None]
     if todo:
         # whether a page is marked is a matter of its bytes: kept by their digest, so a shard made again for one
         # edited page reads that page only
-        known = _load_marks(cache / MARKS)
+        known = {k: v for k, v in _load_json(cache / MARKS).items() if isinstance(v, bool)}
         found = {}
         for n in todo:
             for rel in groups[n]:
                 if pages[rel] not in known:
                     known[pages[rel]] = marked(source, rel)
             found[n] = [rel for rel in groups[n] if known[pages[rel]]]
-        _save_marks(cache / MARKS, {pages[rel]: known[pages[rel]] for rel in pages if pages[rel] in known})
+        _save_json(cache / MARKS, {pages[rel]: known[pages[rel]] for rel in pages if pages[rel] in known})
         with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
             for done in pool.map(lambda n: _make_shard(source, found[n], cache, keys[n], lang, track), todo):
                 pass
-    wanted = set(keys.values()) | {MARKS}
+    wanted = set(keys.values()) | {MARKS, VERSIONS}
     for old in cache.iterdir():  # keep the shards just used and nothing older: an index can be 20 MB
         if old.name not in wanted:
             shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
     return {f"{n}/": cache / keys[n] for n in sorted(keys) if names(cache / keys[n])}
 
 
-def _load_marks(path: Path) -> dict[str, bool]:
+def _load_json(path: Path) -> dict:
     try:
         found = json.loads(path.read_text(encoding="utf-8"))
-        return {str(k): v for k, v in found.items() if isinstance(v, bool)} if isinstance(found, dict) else {}
+        return found if isinstance(found, dict) else {}
     except (OSError, ValueError):
         return {}
 
 
-def _save_marks(path: Path, marks: dict[str, bool]) -> None:
+def _save_json(path: Path, value: dict) -> None:
     temp = path.with_name(path.name + ".tmp")
-    temp.write_text(json.dumps(marks, sort_keys=True, separators=(",", ":")), encoding="utf-8")
+    temp.write_text(json.dumps(value, sort_keys=True, separators=(",", ":")), encoding="utf-8")
     os.replace(temp, path)
 
 

@@ -182,6 +182,24 @@ def indexed_pages_of(shards: dict[str, Path]) -> int:
                ["page_count"] for bundle in shards.values())
 
 
+def test_pagefind_is_asked_its_version_once_per_program_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The version line is part of every shard's key: kept in the search cache by the program's path, size and
+    time, so a build does not start Pagefind to ask it; another program file is asked again."""
+    from sitegen import search
+
+    asked: list[list[str]] = []
+    real = search._run
+    monkeypatch.setattr(search, "_run", lambda argv, timeout, track=None: asked.append(argv) or real(argv, timeout))
+    monkeypatch.setattr(search, "_versions", {})
+    first = search.version(tmp_path)
+    assert first.startswith("pagefind ") and len(asked) == 1
+    monkeypatch.setattr(search, "_versions", {})  # a new process
+    assert search.version(tmp_path) == first and len(asked) == 1
+    fake = fake_pagefind(tmp_path)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
+    assert search.version(tmp_path) == first and asked[-1] == [str(fake), "--version"] and len(asked) == 2
+
+
 def test_a_failed_build_keeps_the_previous_index(tmp_path: Path) -> None:
     site = search_site(tmp_path / "site")
     assert run_cli("--site", site).returncode == 0
