@@ -433,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     print("peers: " + "   ".join(f"{k} {v}" for k, v in peer_versions.items()), flush=True)
     run.empty_trash()
     probes = run.disk_probe()
-    env = dict(os.environ, SOURCE_DATE_EPOCH=run.SOURCE_DATE_EPOCH)
+    env = run.build_env()
     report = {
         "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": info_machine, "versions": info_versions, "peer_versions": peer_versions,
