@@ -45,6 +45,7 @@ def render_and_write(session, assembled: Assembled, todo: list[Page], fps: Finge
     writer = InPlace(session.paths.out) if session.in_place else Staging(session.paths.out)
     try:
         entries, written = render(session, assembled, todo, fps, pool, writer, progress, restore or {})
+        pool.close()  # nothing after this needs the workers: their memory goes back before Pagefind runs
         for output, entry in (reuse or {}).items():
             writer.keep(output)
             entries[output] = entry
