@@ -341,6 +341,10 @@ def trace(preview: Preview, stream=None) -> None:
 
 
 def run(site: Path, port: int, bind: str, port_given: bool, open_browser: bool, poll: bool, jobs: int | None) -> int:
+    # Ctrl-C (SIGINT) stops the preview, the first build included, even when it was started with SIGINT ignored
+    # (a script's background job inherits that), as `hugo server` does: Python itself installs its handler only
+    # when SIGINT is not ignored
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if bind not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {bind}: other machines on the network can see the preview (drafts included)",
               file=sys.stderr)

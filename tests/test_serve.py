@@ -450,7 +450,7 @@ class ServeProcess:
     URL = re.compile(r"^serving (.+) at (http://127\.0\.0\.1:(\d+)/\S*) \(Ctrl-C to stop\)$")
 
     def __init__(self, site: Path, tmp: Path, *args: str, port: int | None = None, ready_timeout: float = 60,
-                 ready: bool = True):
+                 ready: bool = True, sigint_ignored: bool = False):
         self.site = site.resolve()
         self.tmpdir = tmp / "tmpdir"
         self.tmpdir.mkdir(parents=True, exist_ok=True)
@@ -460,7 +460,10 @@ class ServeProcess:
                "SITEGEN_PREVIEW_TRACE": "1"}
         self.proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), "serve", "--site", str(site),
                                       "--port", str(self.port), *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
+                                     # as a script's background job starts: SIGINT ignored (Ctrl-C must still stop it)
+                                     preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+                                     if sigint_ignored else None)
         self.out: list[tuple[float, str]] = []
         self.err: list[tuple[float, str]] = []
         self.cv = threading.Condition()
@@ -1130,9 +1133,10 @@ def test_bind_to_another_address_through_the_cli_warns(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_ctrl_c_stops_cleanly_and_removes_the_preview_folder(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sigint_ignored", [False, True], ids=["sigint-default", "sigint-ignored-at-start"])
+def test_ctrl_c_stops_cleanly_and_removes_the_preview_folder(tmp_path: Path, sigint_ignored: bool) -> None:
     site = write_site(tmp_path / "site", base="minimal")
-    server = ServeProcess(site, tmp_path, "--jobs", "1")
+    server = ServeProcess(site, tmp_path, "--jobs", "1", sigint_ignored=sigint_ignored)
     try:
         preview = server.preview_folder()
         assert (preview / "index.html").is_file()
@@ -1153,12 +1157,13 @@ def test_ctrl_c_stops_cleanly_and_removes_the_preview_folder(tmp_path: Path) -> 
         socket.create_connection((HOST, server.port), timeout=2).close()
 
 
-def test_ctrl_c_during_the_first_build_removes_the_preview_folder(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sigint_ignored", [False, True], ids=["sigint-default", "sigint-ignored-at-start"])
+def test_ctrl_c_during_the_first_build_removes_the_preview_folder(tmp_path: Path, sigint_ignored: bool) -> None:
     site = write_site(tmp_path / "site", base="minimal")
     template = site / "templates/404.html"
     slow = template.read_text("utf-8").replace("{% block main %}", "{% block main %}" + _slow(80), 1)
     template.write_text(slow, "utf-8")
-    server = ServeProcess(site, tmp_path, "--jobs", "1", ready=False)
+    server = ServeProcess(site, tmp_path, "--jobs", "1", ready=False, sigint_ignored=sigint_ignored)
     tmpdir, proc = server.tmpdir, server.proc
     try:
         # inside the first build now (it renders the slow 404 page for seconds)
