@@ -79,7 +79,7 @@ class CardState:
         colour RAMP_STEPS of its blends over the background, which is what anti-aliased text on a flat colour
         is made of. Mapping a card onto it takes a third of the time of finding a palette for each card. None
         (each card quantized on its own) with a background image, more than four text colours, or a text box
-        that reaches the logo (text over the logo blends with colours that are not on the ramps)."""
+        that reaches the logo or a text box of another colour (blends of colours that are not on the ramps)."""
         if self._palette is False:
             self._palette = self._fixed_palette()
         return self._palette  # type: ignore[return-value]
@@ -90,8 +90,12 @@ class CardState:
         if spec.background_image or 256 - RAMP_STEPS * len(inks) < 32:
             return None
         logo = spec.logo
-        if logo and any(_near(layer, logo) for layer in spec.layers):
+        if logo and any(_near(layer, logo, layer.size // 2) for layer in spec.layers):
             return None
+        # a layer's text stays inside its box (cardtext.lay_out), so boxes that do not meet cannot blend
+        if any(_near(a, b, 0) for i, a in enumerate(spec.layers) for b in spec.layers[i + 1:]
+               if colour(a.color) != colour(b.color)):
+            return None  # text over text of another colour: blends of two inks are not on the ramps
         back = colour(spec.background)[:3]
         colours = [back]
         if logo:
@@ -113,11 +117,10 @@ class CardState:
                                digest_size=20).hexdigest()
 
 
-def _near(layer, logo) -> bool:
-    """Whether a text layer's box, with room for glyphs that reach out of it, meets the logo's box."""
-    room = layer.size // 2
-    return not (layer.x + layer.width + room <= logo.x or logo.x + logo.width <= layer.x - room
-                or layer.y + layer.height + room <= logo.y or logo.y + logo.height <= layer.y - room)
+def _near(layer, other, room: int) -> bool:
+    """Whether a text layer's box, widened by `room` pixels, meets another box (the logo's or another layer's)."""
+    return not (layer.x + layer.width + room <= other.x or other.x + other.width <= layer.x - room
+                or layer.y + layer.height + room <= other.y or other.y + other.height <= layer.y - room)
 
 
 def state_of(renderer) -> CardState:

@@ -221,7 +221,9 @@ class ImageSet:
         for rel, picture in self.pictures.items():
             if picture.problem is not None:
                 continue
-            spec = f"{picture.digest}\0{quality}\0{effort}\0{version}".encode()
+            # everything a variant's bytes depend on, so that a name always means the same bytes (hosts cache
+            # static/ for a year): the widths decide the resize chain (a smaller variant is made from the next larger)
+            spec = f"{picture.digest}\0{quality}\0{effort}\0{widths}\0{version}".encode()
             digest10 = hashlib.sha256(spec).hexdigest()[:10]
             stem = rel.rpartition(".")[0]
             own = Path(rel).suffix.lower().lstrip(".")

@@ -117,14 +117,25 @@ def version(cache: Path | None = None) -> str:
     st = exe.stat()
     key = f"{exe}\0{st.st_size}\0{st.st_mtime_ns}"
     if key not in _versions:
-        kept = _load_json(cache / VERSIONS) if cache is not None else {}
+        # a script (a version manager's shim, a wrapper) can start another program without changing: only the
+        # answer of a program itself is kept
+        keep = cache is not None and not _is_script(exe)
+        kept = _load_json(cache / VERSIONS) if keep else {}
         found = kept.get(key)
         if not isinstance(found, str) or not found:
             found = _run([str(exe), "--version"], timeout=60).strip() or f"unknown {key}"
-            if cache is not None:
+            if keep:
                 _save_json(cache / VERSIONS, {key: found})
         _versions[key] = found
     return _versions[key]
+
+
+def _is_script(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(2) == b"#!"
+    except OSError:
+        return True
 
 
 def _run(argv: list[str], timeout: float, track: Callable[[subprocess.Popen | None], None] | None = None) -> str:
@@ -164,12 +175,13 @@ def language(site) -> str:
 
 def marked(folder: Path, rel: str) -> bool:
     """Whether a page marks text for the index. Without one such page Pagefind would index every page whole (or,
-    with nothing to read, fail): a site with no such page has no index, and the search page says so."""
+    with nothing to read, fail): a site with no such page has no index, and the search page says so. A page that
+    cannot be read is an error, not an unmarked page: the answer is kept by the page's digest."""
     try:
         with open(folder / rel, "rb") as fh:
             return MARK in fh.read()
-    except OSError:
-        return False
+    except OSError as exc:
+        raise SearchError(f"cannot read {rel}: {exc.strerror or exc}") from None
 
 
 def index_folder(site_dir: Path, bundle: Path, lang: str, track=None) -> None:
@@ -269,9 +281,16 @@ def _load_json(path: Path) -> dict:
 
 
 def _save_json(path: Path, value: dict) -> None:
-    temp = path.with_name(path.name + ".tmp")
-    temp.write_text(json.dumps(value, sort_keys=True, separators=(",", ":")), encoding="utf-8")
-    os.replace(temp, path)
+    """Written whole under a name of its own, then renamed: two builds sharing the cache never meet in one file."""
+    fd, temp = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(value, sort_keys=True, separators=(",", ":")))
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
 
 
 def _make_shard(source: Path, group: list[str], cache: Path, key: str, lang: str, track) -> None:

@@ -285,6 +285,10 @@ def test_cards_use_one_palette_made_from_the_template_and_stay_close_to_the_draw
     shutil.copytree(REPO / "templates/cards", site / "templates/cards")
     over = SPEC.replace("    x: 176\n    y: 76\n", "    x: 100\n    y: 76\n", 1)  # the site's name over the logo
     (site / "templates/card.yaml").write_text(over)
+    # two text boxes of different colours that meet: each card finds its own palette too
+    (site / "templates/card.yaml").write_text(SPEC.replace("    y: 450\n", "    y: 400\n", 1))
+    assert card_state(site).palette() is None
+    (site / "templates/card.yaml").write_text(over)
     state = card_state(site)
     assert state.palette() is None
     reference = drawn_rgb(state, texts)

@@ -268,6 +268,13 @@ def test_settings_choose_widths_and_quality(tmp_path: Path) -> None:
     assert run_cli("--site", site).returncode == 0
     widths = sorted({re.search(r"-(\d+)w\.", p.name).group(1) for p in (site / "output/static/images").iterdir()})
     assert widths == ["200", "400"]
+    # the widths are in every variant's name: with another list the 200 variant is resized from another one, so
+    # its bytes may differ, and a name must always mean the same bytes (hosts cache static/ for a year)
+    names = {p.name for p in (site / "output/static/images").iterdir()}
+    write_site(site, {"data/site.yaml": settings.replace("[200, 400]", "[200, 300, 400]")}, base=None, theme=False)
+    assert run_cli("--site", site).returncode == 0
+    again = {p.name for p in (site / "output/static/images").iterdir() if "-200w." in p.name}
+    assert again and again.isdisjoint(names)
     bad = settings.replace("quality: 60", "quality: 0")
     write_site(site, {"data/site.yaml": bad}, base=None, theme=False)
     result = run_cli("--site", site)

@@ -198,6 +198,19 @@ def test_pagefind_is_asked_its_version_once_per_program_file(tmp_path: Path, mon
     fake = fake_pagefind(tmp_path)
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
     assert search.version(tmp_path) == first and asked[-1] == [str(fake), "--version"] and len(asked) == 2
+    # a script (a version manager's shim, a wrapper) may start another program without changing: not kept
+    monkeypatch.setattr(search, "_versions", {})
+    assert search.version(tmp_path) == first and len(asked) == 3
+
+
+def test_a_page_that_cannot_be_read_is_an_error_not_an_unmarked_page(built: Path, tmp_path: Path) -> None:
+    from sitegen import search
+
+    source = tmp_path / "pages"
+    (source / "blog/gone").mkdir(parents=True)
+    with pytest.raises(search.SearchError, match=r"^cannot read blog/gone/index.html: No such file or directory$"):
+        search.build_index(source, {"blog/gone/index.html": "0" * 32}, "en", tmp_path / "cache")
+    assert not (tmp_path / "cache" / search.MARKS).exists()
 
 
 def test_a_failed_build_keeps_the_previous_index(tmp_path: Path) -> None:
