@@ -212,8 +212,11 @@ def listing(bundle: Path) -> dict[str, str]:
 
 # -- shards: one Pagefind run per group of pages ----------------------------------------------------------------
 
-SHARD_PAGES = 1500  # HTML pages per shard: Pagefind holds a run's whole index in memory (1.5 GB for 4,000 articles)
-MAX_SHARDS = 16  # each shard is one more meta file per query; past 24,000 pages shards grow instead
+# HTML pages per shard. An edit re-indexes its shard (Pagefind takes about 2.8 ms an article here), and a run holds
+# its whole index in memory (about 0.4 MB an article). A merged shard costs a query little: Pagefind's mergeIndex
+# reuses the first bundle's WebAssembly, so each shard adds its entry file, its meta file and a chunk per word.
+SHARD_PAGES = 400
+MAX_SHARDS = 16  # each shard is one more meta file per query; past 6,400 pages shards grow instead
 CATALOGUE = "bundles.json"  # {"bundles": ["0/", "1/", ...]}: the shards the search page loads and merges
 MARKS = "marks.json"  # in the search cache: {digest of a page's bytes: whether it marks text for the index}
 
