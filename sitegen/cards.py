@@ -12,6 +12,7 @@ The text's fonts, layout and drawing are cardtext.py's.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import unicodedata
@@ -53,7 +54,6 @@ class CardState:
         self.reads = {dependency(root, name) for name in spec.files()}
         self.inputs = [(name, self.faces.digest(name)) for name in spec.files()]
         self._base: Image.Image | None = None
-        self._palette: Image.Image | None | bool = False  # False: not made yet
         self.memo: dict[str, bytes] = {}
 
     def base(self) -> Image.Image:
@@ -73,6 +73,7 @@ class CardState:
             self._base = image
         return self._base
 
+    @functools.cached_property
     def palette(self) -> Image.Image | None:
         """The 256 colours every card on a flat background is drawn in, made once from the card template alone
         (so the same for every card and every process): the background, the logo's colours, and for each text
@@ -80,11 +81,6 @@ class CardState:
         is made of. Mapping a card onto it takes a third of the time of finding a palette for each card. None
         (each card quantized on its own) with a background image, more than four text colours, or a text box
         that reaches the logo or a text box of another colour (blends of colours that are not on the ramps)."""
-        if self._palette is False:
-            self._palette = self._fixed_palette()
-        return self._palette  # type: ignore[return-value]
-
-    def _fixed_palette(self) -> Image.Image | None:
         spec = self.spec
         inks = sorted({colour(layer.color) for layer in spec.layers})
         if spec.background_image or 256 - RAMP_STEPS * len(inks) < 32:
@@ -171,7 +167,7 @@ def draw(state: CardState, texts: list[str]) -> bytes:
     if not state.spec.background_image:
         # flat colours and text: a 256-colour palette is within 14/255 of every pixel, a third of the bytes, and
         # (quantizing included) half the time to encode; a photo background keeps every colour
-        fixed = state.palette()
+        fixed = state.palette
         image = (image.quantize(palette=fixed, dither=Image.Dither.NONE) if fixed is not None else
                  image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE))
     out = io.BytesIO()

@@ -240,13 +240,11 @@ def test_a_new_way_of_drawing_cards_makes_them_again(tmp_path: Path, monkeypatch
 
 
 def card_state(root: Path):
-    import jinja2
-
+    """The site's card template as a build's renderer loads it (the site's environment: its filters included)."""
     from sitegen.cards import CardState
+    from sitegen.render import make_environment
 
-    env = jinja2.Environment()
-    env.filters["money"] = lambda value, currency="USD": f"${value:,}"
-    return CardState(root, env)
+    return CardState(root, make_environment(str(root / "templates"), "/", {}))
 
 
 def drawn_rgb(state, texts: list[str]) -> Image.Image:
@@ -270,7 +268,7 @@ def test_cards_use_one_palette_made_from_the_template_and_stay_close_to_the_draw
     texts = ["Hiring blog", "AI Engineer vs ML Engineer: which role is right for your team, and when to hire",
              "AI Engineer: $205,000 median base\nML Engineer: $220,000 median base", ""]
     state = card_state(REPO)
-    fixed = state.palette()
+    fixed = state.palette
     assert fixed is not None and fixed.mode == "P"
     reference = drawn_rgb(state, texts)
     card = Image.open(io.BytesIO(cards.draw(state, texts)))
@@ -287,10 +285,10 @@ def test_cards_use_one_palette_made_from_the_template_and_stay_close_to_the_draw
     (site / "templates/card.yaml").write_text(over)
     # two text boxes of different colours that meet: each card finds its own palette too
     (site / "templates/card.yaml").write_text(SPEC.replace("    y: 450\n", "    y: 400\n", 1))
-    assert card_state(site).palette() is None
+    assert card_state(site).palette is None
     (site / "templates/card.yaml").write_text(over)
     state = card_state(site)
-    assert state.palette() is None
+    assert state.palette is None
     reference = drawn_rgb(state, texts)
     card = Image.open(io.BytesIO(cards.draw(state, texts)))
     assert card.mode == "P"
