@@ -15,7 +15,7 @@ from .deps import Entry, Fingerprints
 from .errors import BuildError, Problem
 from .model import Page
 from .progress import Progress
-from . import search
+from .search_output import OutputIndex
 from .workers import Pool, Setup, render_chunk, render_range, set_render_job
 from .write import Target
 from .write import InPlace, Staging
@@ -43,23 +43,26 @@ def render_and_write(session, assembled: Assembled, todo: list[Page], fps: Finge
     copy `assets`; swap the result in (or, in the preview, rename each changed file into place). Returns the new
     entries, the files whose bytes changed and those removed."""
     writer = InPlace(session.paths.out) if session.in_place else Staging(session.paths.out)
+    index = OutputIndex(session, assembled.site, writer) if assets is not None else None
     try:
         entries, written = render(session, assembled, todo, fps, pool, writer, progress, restore or {})
         pool.close()  # nothing after this needs the workers: their memory goes back before Pagefind runs
-        for output, entry in (reuse or {}).items():
+        entries.update(reuse or {})
+        if index is not None:  # search hook: Pagefind runs while the unchanged files are linked (search_output.py)
+            index.start(entries, set(reuse or ()), assets)
+        for output in reuse or ():
             writer.keep(output)
-            entries[output] = entry
         if assets is not None:
             for output_rel, source in assets.values():
                 if writer.copy(output_rel, source):
                     written.append(output_rel)
             writer.write(".nojekyll", b"")  # GitHub Pages: serve the files as they are, no Jekyll
-        # search hook: the Pagefind index of the finished pages, into the staging folder (sitegen/search.py)
-        _index_written, index_files = search.add_to_output(session, assembled.site, writer, entries, assets) \
-            if assets is not None else ([], set())
+        _index_written, index_files = index.finish() if index is not None else ([], set())
         keep = set(entries) | {o for o, _ in (assets or {}).values()} | {".nojekyll"} | index_files if prune else None
         removed = writer.commit(keep=keep)
     except BaseException:
+        if index is not None:
+            index.close()
         writer.discard()
         raise
     return entries, written, removed

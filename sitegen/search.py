@@ -48,8 +48,8 @@ from .errors import BuildError, Problem
 
 BUNDLE = "pagefind"  # the index's folder in the output: /pagefind/pagefind.js
 MARK = b"data-pagefind-body"
-FORMAT = "sitegen-search-2"  # the layout of a cached index and how it is made (pagefind_stable)
-FILES = "sitegen-files.json"  # in a cached index: every file with the digest of its bytes, written last
+FORMAT = "sitegen-search-3"  # the layout of a cached index and how it is made (pagefind_stable)
+FILES = "sitegen-files.json"  # in a cached index: every file with its size and the digest of its bytes, written last
 TIMEOUT = 900  # seconds: Pagefind indexes 4,000 articles in about 12 s here
 # Pagefind's own ready-made interfaces: the search page has its own (static/js/search.js), so they are not published
 UNUSED = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
@@ -173,12 +173,12 @@ def language(site) -> str:
     return (site.language or "en").split("-")[0].lower() or "en"
 
 
-def marked(folder: Path, rel: str) -> bool:
-    """Whether a page marks text for the index. Without one such page Pagefind would index every page whole (or,
-    with nothing to read, fail): a site with no such page has no index, and the search page says so. A page that
-    cannot be read is an error, not an unmarked page: the answer is kept by the page's digest."""
+def marked(path: Path, rel: str) -> bool:
+    """Whether the page `rel` (its file at `path`) marks text for the index. Without one such page Pagefind would
+    index every page whole (or, with nothing to read, fail): a site with no such page has no index, and the search
+    page says so. A page that cannot be read is an error, not an unmarked page: the answer is kept by its digest."""
     try:
-        with open(folder / rel, "rb") as fh:
+        with open(path, "rb") as fh:
             return MARK in fh.read()
     except OSError as exc:
         raise SearchError(f"cannot read {rel}: {exc.strerror or exc}") from None
@@ -198,32 +198,42 @@ def index_folder(site_dir: Path, bundle: Path, lang: str, track=None) -> None:
 
 def names(bundle: Path) -> list[str]:
     """Every file of an index folder, relative and '/'-separated (none when there is no such folder)."""
-    found = []
-    for root, dirs, files in os.walk(bundle):
+    found, top = [], str(bundle)
+    for root, dirs, files in os.walk(top):
         dirs.sort()
-        found += [(Path(root) / name).relative_to(bundle).as_posix() for name in sorted(files)]
+        prefix = os.path.relpath(root, top).replace(os.sep, "/") + "/" if root != top else ""
+        found += [prefix + name for name in sorted(files)]
     return [rel for rel in found if rel != FILES]
 
 
-def listing(bundle: Path) -> dict[str, str]:
-    """Every file of an index folder (relative, '/'-separated) with the digest of its bytes."""
-    return {rel: hashlib.blake2b((bundle / rel).read_bytes(), digest_size=16).hexdigest() for rel in names(bundle)}
+def listing(bundle: Path) -> dict[str, list]:
+    """Every file of an index folder (relative, '/'-separated) with its size and the digest of its bytes."""
+    found = {}
+    for rel in names(bundle):
+        data = (bundle / rel).read_bytes()
+        found[rel] = [len(data), hashlib.blake2b(data, digest_size=16).hexdigest()]
+    return found
 
 
 # -- shards: one Pagefind run per group of pages ----------------------------------------------------------------
 
-# HTML pages per shard. An edit re-indexes its shard (Pagefind takes about 2.8 ms an article here), and a run holds
-# its whole index in memory (about 0.4 MB an article). A merged shard costs a query little: Pagefind's mergeIndex
-# reuses the first bundle's WebAssembly, so each shard adds its entry file, its meta file and a chunk per word.
-SHARD_PAGES = 400
-MAX_SHARDS = 16  # each shard is one more meta file per query; past 6,400 pages shards grow instead
+# Pages per shard: only pages that mark text for the index are sharded. An edit re-indexes its shard (Pagefind takes
+# about 2.8 ms a page here), and a Pagefind run holds its whole index in memory: measured 151 MB for 400 article
+# pages, 603 MB for 1,600. A merged shard costs a query little: Pagefind's mergeIndex reuses the first bundle's
+# WebAssembly, so each shard adds its entry and meta files and a chunk per word (the meta and filter bytes of the
+# whole index are the same however many shards share them).
+SHARD_PAGES = 400  # while there are at most PREFERRED_SHARDS of them
+PREFERRED_SHARDS = 16  # past 6,400 pages shards grow ...
+MAX_SHARD_PAGES = 1500  # ... to this size, then their number grows: a run stays under about 0.6 GB at any size
+PARALLEL_PAGES = 800  # shards this small are made `jobs` at a time; larger ones one at a time (memory, not time)
 CATALOGUE = "bundles.json"  # {"bundles": ["0/", "1/", ...]}: the shards the search page loads and merges
 MARKS = "marks.json"  # in the search cache: {digest of a page's bytes: whether it marks text for the index}
 
 
 def shard_count(pages: int) -> int:
+    """How many shards `pages` indexed pages go into."""
     size = int(os.environ.get("SITEGEN_SEARCH_SHARD_PAGES", "") or SHARD_PAGES)  # for tests and tuning
-    return max(1, min(MAX_SHARDS, math.ceil(pages / max(1, size))))
+    return max(1, min(PREFERRED_SHARDS, math.ceil(pages / max(1, size))), math.ceil(pages / MAX_SHARD_PAGES))
 
 
 def shard_of(rel: str, count: int) -> int:
@@ -240,39 +250,41 @@ def shard_key(lang: str, count: int, number: int, pages: list[tuple[str, str]], 
     return h.hexdigest()
 
 
-def build_index(source: Path, pages: dict[str, str], lang: str, cache: Path, jobs: int = 1,
+def build_index(source: Path | Callable[[str], Path], pages: dict[str, str], lang: str, cache: Path, jobs: int = 1,
                 track=None) -> dict[str, Path]:
-    """The index of the HTML `pages` of `source` (relative path -> digest of its bytes): one Pagefind bundle per
-    shard, taken from `cache` when its key is there, else made now (`jobs` at a time) and kept there. Returns the
-    shards' folder names in the output ("0/", ...) with their bundles; a shard with nothing to index has none."""
-    count = shard_count(len(pages))
-    groups: dict[int, list[str]] = {}
-    for rel in sorted(pages):
-        groups.setdefault(shard_of(rel, count), []).append(rel)
+    """The index of the HTML `pages` (relative path -> digest of its bytes) of the folder `source`, or found where
+    `source(rel)` says: one Pagefind bundle per shard, taken from `cache` when its key is there, else made now
+    (`jobs` at a time while they are small) and kept there. Only pages that mark text for the index are sharded.
+    Returns the shards' folder names in the output ("0/", ...) with their bundles."""
+    locate = source if callable(source) else (lambda rel, folder=source: folder / rel)
     cache.mkdir(parents=True, exist_ok=True)
+    # whether a page is marked is a matter of its bytes: kept by their digest, so a build reads only new pages
+    known = {k: v for k, v in _load_json(cache / MARKS).items() if isinstance(v, bool)}
+    unseen = [rel for rel in sorted(pages) if pages[rel] not in known]
+    for rel in unseen:
+        known[pages[rel]] = marked(locate(rel), rel)
+    if unseen:
+        _save_json(cache / MARKS, {pages[rel]: known[pages[rel]] for rel in pages})
+    indexed = [rel for rel in sorted(pages) if known[pages[rel]]]
+    count = shard_count(len(indexed))
+    groups: dict[int, list[str]] = {}
+    for rel in indexed:
+        groups.setdefault(shard_of(rel, count), []).append(rel)
     pagefind = version(cache)
     keys = {n: shard_key(lang, count, n, [(rel, pages[rel]) for rel in group], pagefind)
             for n, group in groups.items()}
-    todo = [n for n in sorted(keys) if _valid(cache / keys[n]) is None]
+    recorded = {n: _valid(cache / keys[n]) for n in sorted(keys)}
+    todo = [n for n in sorted(keys) if recorded[n] is None]
     if todo:
-        # whether a page is marked is a matter of its bytes: kept by their digest, so a shard made again for one
-        # edited page reads that page only
-        known = {k: v for k, v in _load_json(cache / MARKS).items() if isinstance(v, bool)}
-        found = {}
-        for n in todo:
-            for rel in groups[n]:
-                if pages[rel] not in known:
-                    known[pages[rel]] = marked(source, rel)
-            found[n] = [rel for rel in groups[n] if known[pages[rel]]]
-        _save_json(cache / MARKS, {pages[rel]: known[pages[rel]] for rel in pages if pages[rel] in known})
-        with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
-            for done in pool.map(lambda n: _make_shard(source, found[n], cache, keys[n], lang, track), todo):
+        parallel = jobs if max(len(groups[n]) for n in todo) <= PARALLEL_PAGES else 1
+        with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(todo)))) as pool:
+            for done in pool.map(lambda n: _make_shard(locate, groups[n], cache, keys[n], lang, track), todo):
                 pass
     wanted = set(keys.values()) | {MARKS, VERSIONS}
     for old in cache.iterdir():  # keep the shards just used and nothing older: an index can be 20 MB
         if old.name not in wanted:
             shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
-    return {f"{n}/": cache / keys[n] for n in sorted(keys) if names(cache / keys[n])}
+    return {f"{n}/": cache / keys[n] for n in sorted(keys)}
 
 
 def _load_json(path: Path) -> dict:
@@ -296,10 +308,10 @@ def _save_json(path: Path, value: dict) -> None:
         raise
 
 
-def _make_shard(source: Path, group: list[str], cache: Path, key: str, lang: str, track) -> None:
-    """Pagefind over the shard's pages that mark text for the index (`group`; hard links in a folder of their own,
-    at their paths), into cache/key. Pages without the mark are left out of the folder: once one page has it,
-    Pagefind skips every page without it, so the index is the same, and a site with no marked page links nothing."""
+def _make_shard(locate: Callable[[str], Path], group: list[str], cache: Path, key: str, lang: str, track) -> None:
+    """Pagefind over the shard's pages, all of which mark text for the index (`group`; hard links in a folder of
+    their own, at their paths), into cache/key. Pages without the mark are in no shard: once one page has it,
+    Pagefind skips every page without it, so the index is the same, and a site with no marked page has no shard."""
     bundle = cache / key
     shutil.rmtree(bundle, ignore_errors=True)
     work = Path(tempfile.mkdtemp(prefix=f"{key}.tmp-", dir=cache))
@@ -309,29 +321,43 @@ def _make_shard(source: Path, group: list[str], cache: Path, key: str, lang: str
             target = site / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
-                os.link(source / rel, target)
+                os.link(locate(rel), target)
             except OSError:
-                shutil.copyfile(source / rel, target)
-        if group:
-            index_folder(site, made, lang, track=track)
-        else:
-            made.mkdir()
+                shutil.copyfile(locate(rel), target)
+        index_folder(site, made, lang, track=track)
         (made / FILES).write_text(json.dumps(listing(made), sort_keys=True), encoding="utf-8")
         os.replace(made, bundle)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _valid(bundle: Path) -> dict[str, str] | None:
-    """A cached bundle's files, when its record is there and every file has the bytes it records."""
+def _recorded(bundle: Path) -> dict[str, list] | None:
+    """A bundle's record of its files (FILES); None when it is missing or names a path outside the bundle."""
     try:
         recorded = json.loads((bundle / FILES).read_text(encoding="utf-8"))
-        if not isinstance(recorded, dict):
-            return None
-        if listing(bundle) != recorded:
-            return None
-        return recorded
     except (OSError, ValueError):
+        return None
+    if not isinstance(recorded, dict):
+        return None
+    for rel in recorded:
+        if not rel or rel.startswith("/") or "\\" in rel or ".." in rel.split("/"):
+            return None
+    return recorded
+
+
+def _valid(bundle: Path) -> dict[str, list] | None:
+    """A cached bundle's files, when its record is there and every file it records is there with its size. A
+    bundle is written in a folder of its own and renamed into place whole, so a file is never half-written: the
+    sizes catch a file truncated or replaced by hand without reading 4,000 of them on every build."""
+    recorded = _recorded(bundle)
+    try:
+        if recorded is None:
+            return None
+        for rel, (size, _digest) in recorded.items():
+            if os.stat(bundle / rel).st_size != size:
+                return None
+        return recorded
+    except (OSError, ValueError, TypeError):
         return None
 
 
@@ -343,49 +369,7 @@ def index_files(shards: dict[str, Path]) -> dict[str, Path]:
     """Every file of the index as it goes into the output: output path -> the cached file."""
     files = {}
     for folder, bundle in shards.items():
-        for rel in names(bundle):
+        recorded = _recorded(bundle)
+        for rel in sorted(recorded) if recorded is not None else names(bundle):
             files[f"{BUNDLE}/{folder}{rel}"] = bundle / rel
     return files
-
-
-# -- the one-shot build -----------------------------------------------------------------------------------------
-
-def add_to_output(session, site, writer, entries, assets) -> tuple[list[str], set[str]]:
-    """The publish hook, before the writer commits: the index goes into the staging folder (each shard from the
-    cache when its pages are unchanged). In the preview (an in-place writer) the index stays as it is
-    (PreviewIndexer renews it after the reload). Returns the index files whose bytes changed (not counted in the
-    build's written files, which are pages and static files) and every index file (for the writer's keep)."""
-    started = time.perf_counter()
-    out = session.paths.out
-    if writer.stage_dir is None:  # the preview: keep the files PreviewIndexer made
-        return [], {f"{BUNDLE}/{rel}" for rel in names(out / BUNDLE)}
-    stage = Path(writer.stage_dir)
-    pages = {rel: entry.digest for rel, entry in entries.items() if rel.endswith(".html")}
-    for rel, source in (assets or {}).values():  # a static HTML file is a page to Pagefind too
-        if rel.endswith(".html"):
-            pages[rel] = hashlib.blake2b(Path(source).read_bytes(), digest_size=16).hexdigest()
-    lang = language(site)
-    try:
-        if session.store.temporary:  # --no-cache: index in a temporary folder, remember nothing
-            with tempfile.TemporaryDirectory(prefix="sitegen-search-") as tmp:
-                shards = build_index(stage, pages, lang, Path(tmp), session.jobs)
-                return _publish(writer, shards, started, session)
-        shards = build_index(stage, pages, lang, session.paths.cache / "search", session.jobs)
-        return _publish(writer, shards, started, session)
-    except SearchError as exc:
-        raise BuildError([Problem(BUNDLE, 1, f"search index: {exc}")]) from None
-
-
-def _publish(writer, shards: dict[str, Path], started: float, session) -> tuple[list[str], set[str]]:
-    written, keep = [], set()
-    files = index_files(shards)
-    for target, source in sorted(files.items()):
-        keep.add(target)
-        if writer.copy(target, source):
-            written.append(target)
-    if shards:
-        writer.write(f"{BUNDLE}/{CATALOGUE}", catalogue(shards))
-        keep.add(f"{BUNDLE}/{CATALOGUE}")
-    session.search_stats = {"seconds": time.perf_counter() - started, "files": len(keep), "changed": len(written),
-                            "shards": len(shards), "bytes": sum(p.stat().st_size for p in files.values())}
-    return written, keep

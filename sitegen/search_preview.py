@@ -52,8 +52,13 @@ class PreviewIndexer:
         shutil.rmtree(self.cache, ignore_errors=True)
 
     def _track(self, proc) -> None:
+        """Pagefind started (or ended): a run that starts after stop() is stopped at once, not waited for."""
         with self._cond:
             self._proc = proc
+            stopped = self._stopped
+        if stopped and proc is not None:
+            with contextlib.suppress(OSError):
+                proc.kill()
 
     def _loop(self) -> None:
         done = 0

@@ -120,50 +120,50 @@ class Staging:
         self._made: set[str] = set()
         self._verified: set[str] = set()  # folders check_inside() has looked at
         self.stage_dir: str | None = str(self.dir)  # workers write pages straight into it
+        self._dir, self._out = str(self.dir), str(self.out)
 
     def adopt(self, temp: str, rel: str) -> None:
         raise AssertionError("staged builds write in place in the staging folder")
 
-    def _target(self, rel: str, own: bool = False) -> Path:
-        target = Path(safe_join(str(self.dir), rel, own))
+    def _target(self, rel: str, own: bool = False) -> str:
+        """Where `rel` goes in the staging folder, its folder made. Safe to call from two threads (the search index
+        is published from its own, publish.py): a folder made twice is made once, a set is only added to."""
+        target = safe_join(self._dir, rel, own)
         parent = os.path.dirname(rel)
         if parent not in self._made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            check_inside(str(self.dir), str(target.parent), self._verified)
+            folder = os.path.dirname(target)
+            os.makedirs(folder, exist_ok=True)
+            check_inside(self._dir, folder, self._verified)
             self._made.add(parent)
         return target
 
     def write(self, rel: str, data: bytes) -> None:
         """Write a file the parent makes itself (.nojekyll): a link to the current one when the bytes are equal."""
         target = self._target(rel, own=True)
-        current = self.out / rel
-        try:
-            if current.stat().st_size == len(data) and current.read_bytes() == data:
-                return _link_or_copy(current, target)
-        except OSError:
-            pass
-        with open(target, "wb") as fh:
-            fh.write(data)
+        current = os.path.join(self._out, rel)
+        if _same_bytes(current, data):
+            return _link_or_copy(current, target)
+        _write(target, data)
 
     def put(self, rel: str, data: bytes) -> bool:
         """A page's bytes (from the store: its file was gone); True when they differ from the current output's."""
         target = self._target(rel)
-        same = _same_bytes(str(self.out / rel), data)
+        current = os.path.join(self._out, rel)
+        same = _same_bytes(current, data)
         if same:
-            _link_or_copy(self.out / rel, target)
+            _link_or_copy(current, target)
         else:
-            _write(str(target), data)
+            _write(target, data)
         return not same
 
     def keep(self, rel: str) -> None:
         """The file is unchanged: take it from the current output (a hard link: no copy, same mtime)."""
-        target = self._target(rel)
-        _link_or_copy(self.out / rel, target)
+        _link_or_copy(os.path.join(self._out, rel), self._target(rel))
 
-    def copy(self, rel: str, source: Path) -> bool:
+    def copy(self, rel: str, source: Path | str) -> bool:
         """Copy a static file; True when its bytes differ from the current output's."""
         target = self._target(rel)
-        current = self.out / rel
+        current = os.path.join(self._out, rel)
         same = _same_file(current, source)
         _link_or_copy(current if same else source, target)
         return not same
@@ -189,15 +189,22 @@ class Staging:
         _remove(self.dir)
 
 
-def _same_file(current: Path, source: Path) -> bool:
-    """Whether the output already holds these bytes (static files are small: compare them)."""
+def _same_file(current: Path | str, source: Path | str) -> bool:
+    """Whether the output already holds these bytes: the same file (a hard link made by an earlier build), or one
+    of the same size and bytes (static files are small: compare them)."""
     try:
-        return current.stat().st_size == source.stat().st_size and current.read_bytes() == source.read_bytes()
+        a, b = os.stat(current), os.stat(source)
+        if (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev):
+            return True
+        if a.st_size != b.st_size:
+            return False
+        with open(current, "rb") as x, open(source, "rb") as y:
+            return x.read() == y.read()
     except OSError:
         return False
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
+def _link_or_copy(source: Path | str, target: Path | str) -> None:
     try:
         os.link(source, target)
     except OSError:

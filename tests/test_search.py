@@ -14,6 +14,7 @@ rebuilt and re-indexed.
 from __future__ import annotations
 
 import json
+import re
 import os
 import stat
 import sys
@@ -501,3 +502,115 @@ def test_two_pagefind_runs_give_the_same_bytes(tmp_path: Path, built: Path) -> N
         bundles.append(snapshot(bundle))
     assert any(name.startswith("filter/") for name in bundles[0])
     assert bundles[0] == bundles[1] == bundles[2]
+
+
+def test_an_edit_indexes_the_unchanged_pages_from_the_current_output(built: Path, tmp_path: Path) -> None:
+    """The index of a one-article rebuild is made while the unchanged pages are still being linked into the
+    staging folder (search_output.py reads them from the current output): it equals a --no-cache build's."""
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(built, site, symlinks=True)
+    assert run_cli("--site", site).returncode == 0  # the copy's own first build (its cache names another folder)
+    before = snapshot(site / "output" / "pagefind")
+    post = site / "content" / "post-two.md"
+    post.write_text(post.read_text(encoding="utf-8") + "\nA quokka sentence only this edit adds.\n", encoding="utf-8")
+    result = run_cli("--site", site, "-v")
+    assert result.returncode == 0, result.stderr
+    rendered = re.search(r"Pages\s+(\d+) \((\d+) rendered", result.stdout)
+    assert rendered and int(rendered[2]) <= 2 < int(rendered[1]), result.stdout  # the article and its card
+    after = snapshot(site / "output" / "pagefind")
+    assert after != before
+    result = run_cli("--site", site, "--out", tmp_path / "clean", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    assert snapshot(tmp_path / "clean" / "pagefind") == after
+
+
+def test_a_cached_shard_with_a_file_of_the_wrong_size_is_made_again(built: Path, tmp_path: Path) -> None:
+    """A cached bundle is checked by its record's sizes (not by reading every file); one whose file was truncated is
+    made again, and a record naming a path outside its bundle is no record."""
+    import hashlib
+    import shutil
+
+    from sitegen import search
+
+    source = tmp_path / "pages"
+    shutil.copytree(built / "output", source, ignore=shutil.ignore_patterns("pagefind"))
+    pages = {p.relative_to(source).as_posix(): hashlib.blake2b(p.read_bytes(), digest_size=16).hexdigest()
+             for p in source.rglob("*.html")}
+    first = search.build_index(source, pages, "en", tmp_path / "cache")
+    bundle = first["0/"]
+    good = snapshot(bundle)
+    victim = next(p for p in sorted(bundle.rglob("*")) if p.is_file() and p.name != search.FILES)
+    victim.write_bytes(victim.read_bytes()[:-1])
+    assert search._valid(bundle) is None
+    again = search.build_index(source, pages, "en", tmp_path / "cache")
+    assert snapshot(again["0/"]) == good
+    record = json.loads((bundle / search.FILES).read_text(encoding="utf-8"))
+    record["../../pages/index.html"] = [1, "0" * 32]
+    (bundle / search.FILES).write_text(json.dumps(record), encoding="utf-8")
+    assert search._recorded(bundle) is None and search._valid(bundle) is None
+
+
+def test_shards_stop_growing_past_their_size_and_large_ones_are_made_one_at_a_time(
+        built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Pagefind run holds its whole shard in memory (about 0.4 MB a page): 16 shards of 400 pages, then shards
+    grow to 1,500 pages, then their number grows; shards over 800 pages are made one at a time."""
+    import hashlib
+    import shutil
+    import threading
+    import time
+
+    from sitegen import search
+
+    assert [search.shard_count(n) for n in (1, 400, 401, 4_000, 6_400, 24_000, 24_001, 100_000)] == \
+        [1, 1, 2, 10, 16, 16, 17, 67]
+    source = tmp_path / "pages"
+    shutil.copytree(built / "output", source, ignore=shutil.ignore_patterns("pagefind"))
+    pages = {p.relative_to(source).as_posix(): hashlib.blake2b(p.read_bytes(), digest_size=16).hexdigest()
+             for p in source.rglob("*.html")}
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def fake_shard(locate, group, cache, key, lang, track) -> None:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.2)
+        with lock:
+            running[0] -= 1
+        (cache / key).mkdir()
+        (cache / key / search.FILES).write_text("{}", encoding="utf-8")
+
+    monkeypatch.setattr(search, "_make_shard", fake_shard)
+    monkeypatch.setenv("SITEGEN_SEARCH_SHARD_PAGES", "2")
+    shards = search.build_index(source, pages, "en", tmp_path / "small", jobs=2)
+    assert len(shards) >= 2 and most[0] == 2  # 7 indexed pages, none of the 14 unmarked ones
+    most[0] = 0
+    monkeypatch.setattr(search, "PARALLEL_PAGES", 1)
+    search.build_index(source, pages, "en", tmp_path / "large", jobs=2)
+    assert most[0] == 1
+
+
+def test_a_pagefind_run_started_after_the_preview_indexer_stopped_is_killed_at_once(tmp_path: Path) -> None:
+    """stop() kills the run under way; a run of the next shard that starts just after must not be waited for."""
+    import threading
+
+    from sitegen.search_preview import PreviewIndexer
+
+    indexer = PreviewIndexer(tmp_path, lambda: "en", threading.Lock(), lambda number, problem: None)
+    killed: list[str] = []
+
+    class Run:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def kill(self) -> None:
+            killed.append(self.name)
+
+    indexer._track(Run("before"))
+    indexer._track(None)
+    assert killed == []
+    indexer.stop()
+    indexer._track(Run("after"))
+    assert killed == ["after"]
