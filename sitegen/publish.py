@@ -108,8 +108,9 @@ def render(session, assembled: Assembled, todo: list[Page], fps: Fingerprints, p
     by_output = {p.output: p for p in ordered}
     if pool.wanted(len(items)):
         # fresh workers get this job's pages through the initializer (with fork: inherited, not pickled)
-        outcomes = (r for chunk in pool.imap(render_range, pool.ranges(len(items)), initializer=set_render_job,
-                                             job=(setup, target, items)) for r in chunk)
+        tasks = pool.ranges(len(items))
+        outcomes = (r for chunk in pool.imap(render_range, tasks, initializer=set_render_job,
+                                             job=(setup, target, items), renew=pool.renewal(tasks)) for r in chunk)
     else:  # here, the variants first as a chunk of their own, so the images stage ends when they do
         outcomes = (r for part in (items[:images], items[images:]) if part for r in render_chunk((setup, target, part)))
     problems: list[Problem] = []

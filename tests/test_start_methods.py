@@ -247,3 +247,30 @@ def test_output_lock_on_windows_locks_a_file_with_msvcrt(tmp_path: Path, monkeyp
     with write.output_lock(out):
         assert (out.parent / f".sitegen-lock-{out.name}").is_file() and calls == [1]
     assert calls == [1, 0] and not (out.parent / f".sitegen-lock-{out.name}").exists()
+
+
+def _pid(_task) -> int:
+    time.sleep(0.01)
+    return os.getpid()
+
+
+@pytest.mark.skipif("fork" not in METHODS, reason="renewal applies to forked workers")
+def test_forked_render_workers_are_renewed_on_large_sites(sites: dict[str, Path], monkeypatch) -> None:
+    """A forked worker copies each memory page of the parent it touches: past RENEW_ITEMS pages per worker, workers
+    are replaced by fresh ones (Pool.renewal), and the output is the same byte for byte."""
+    pool = workers.Pool(2, "fork")
+    small = pool.ranges(1_000)
+    assert pool.renewal(small) is None  # 4,000 articles: about 10,000 pages and variants, never renewed
+    assert pool.renewal(pool.ranges(16_001)) == 125 and pool.renewal(pool.ranges(240_000)) == 125
+    assert workers.Pool(2, "spawn").renewal(pool.ranges(240_000)) is None
+    try:
+        pids = pool.imap(_pid, range(8), initializer=_remember, job=("job",), renew=2)
+        assert len(set(pids)) >= 4  # 8 tasks, 2 each: at least 4 workers
+    finally:
+        pool.close()
+    site = sites["generated"]
+    plain = _build(site, "fork")
+    monkeypatch.setenv("SITEGEN_RENEW_PAGES", "16")
+    assert workers.Pool(2, "fork").renewal(workers.Pool(2, "fork").ranges(300)) == 1  # a fresh worker per task
+    renewed = _build(site, "fork")
+    assert renewed == plain
