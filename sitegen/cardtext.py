@@ -135,12 +135,17 @@ class Measure:
     def __init__(self, chain: tuple[str, ...], faces: Faces, size: int, right_to_left: bool):
         self.chain, self.faces, self.size = chain, faces, size
         self.direction = ("rtl" if right_to_left else "ltr") if RAQM else None
+        self._widths: dict[str, float] = {}  # wrap() measures each line it keeps twice: once is enough
 
     def runs(self, text: str) -> list[tuple[ImageFont.FreeTypeFont, str]]:
         return [(self.faces.font(name, self.size), part) for name, part in runs(text, self.chain, self.faces)]
 
     def width(self, text: str) -> float:
-        return sum(font.getlength(part, direction=self.direction) for font, part in self.runs(text))
+        found = self._widths.get(text)
+        if found is None:
+            found = self._widths[text] = sum(font.getlength(part, direction=self.direction)
+                                             for font, part in self.runs(text))
+        return found
 
 
 def wrap(text: str, width: int, measure: Measure, limit: int) -> list[str]:
