@@ -36,7 +36,7 @@ from .render import PRODUCERS
 from .sources import SOURCE_FOLDERS, discover, walk
 from .store import Cache
 from .workers import Pool, default_jobs
-from .write import MARKER, check_output_path, output_lock, recover
+from .write import MARKER, Staging, check_output_path, output_lock, recover
 
 
 class Inspection(Protocol):
@@ -110,6 +110,7 @@ class Session:
         self.image_seconds = 0.0
         progress = Progress(started, self.progress)
         pool = Pool(self.jobs)
+        staging: Staging | None = None
         try:
             # 1. discover: the files the watcher saw change (the preview), else every source's name, size and time
             fast = decide.by_changes(self, changed) if changed is not None and inspect is None else None
@@ -118,6 +119,9 @@ class Session:
             stamp = self.sources_stamp()  # also refuses links out of the site, before anything is read
             if inspect is None and self._unchanged(stamp, result, started):
                 return result
+            if inspect is None and not self.in_place:  # the staging folder's folders are made while we load
+                staging = Staging(self.paths.out)
+                staging.prepare(self.manifest.entries)
             # 2-3. load and validate every source, assemble: every problem is reported before anything is written
             assembled = self.load(pool, result, progress)
             self.site_base_path = assembled.site.base_path
@@ -137,7 +141,8 @@ class Session:
             result.lap("plan")
             # 6-7. render what changed, write the stored bytes of the rest; write only files whose bytes changed
             entries, written, removed = render_and_write(self, assembled, todo, fps, pool=pool, progress=progress,
-                                                         reuse=reuse, assets=assets, restore=gone)
+                                                         reuse=reuse, assets=assets, restore=gone, writer=staging)
+            staging = None  # committed, or discarded by render_and_write
             result.lap("render")
             if self.image_seconds:  # the image variants' part of the render (publish.render) as their own stage
                 result.stages["render"] -= self.image_seconds
@@ -146,6 +151,8 @@ class Session:
                 result.stages["render"] -= self.search_stats["seconds"]
                 result.stages["search"] = self.search_stats["seconds"]
         finally:
+            if staging is not None:  # the build stopped before writing: nothing of it stays
+                staging.discard()
             pool.close()
             progress.done()
         produced = _produced(pages)

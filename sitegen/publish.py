@@ -38,11 +38,13 @@ def render_and_write(session, assembled: Assembled, todo: list[Page], fps: Finge
                      progress: Progress, reuse: dict[str, Entry] | None = None,
                      assets: dict[str, tuple[str, Path]] | None = None,
                      restore: dict[str, tuple[Page, Entry]] | None = None,
-                     prune: bool = True) -> tuple[dict[str, Entry], list[str], list[str]]:
+                     prune: bool = True, writer=None) -> tuple[dict[str, Entry], list[str], list[str]]:
     """Render `todo` and write the stored bytes of the pages of `restore` (both in workers), keep `reuse` as it is,
-    copy `assets`; swap the result in (or, in the preview, rename each changed file into place). Returns the new
+    copy `assets`; swap the result in (or, in the preview, rename each changed file into place). `writer`: one the
+    caller made (pipeline: a staging folder whose folders were made while the build loaded). Returns the new
     entries, the files whose bytes changed and those removed."""
-    writer = InPlace(session.paths.out) if session.in_place else Staging(session.paths.out)
+    if writer is None:
+        writer = InPlace(session.paths.out) if session.in_place else Staging(session.paths.out)
     index = OutputIndex(session, assembled.site, writer) if assets is not None else None
     try:
         entries, written = render(session, assembled, todo, fps, pool, writer, progress, restore or {})

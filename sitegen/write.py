@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import locking
+from .folders import Folders
 from .outpaths import OUTPUT_MARKER, OWN_FILES, UnsafeOutput, check_inside, safe_join, unsafe_reason  # noqa: F401 - the writer's check
 from .sources import SOURCE_FOLDERS
 
@@ -121,6 +122,12 @@ class Staging:
         self._verified: set[str] = set()  # folders check_inside() has looked at
         self.stage_dir: str | None = str(self.dir)  # workers write pages straight into it
         self._dir, self._out = str(self.dir), str(self.out)
+        self._folders: Folders | None = None
+
+    def prepare(self, files) -> None:
+        """Make the folders of these output files (the last build's) ahead, in another process (folders.py)."""
+        self._folders = Folders(self._dir)
+        self._folders.start(files)
 
     def adopt(self, temp: str, rel: str) -> None:
         raise AssertionError("staged builds write in place in the staging folder")
@@ -170,6 +177,8 @@ class Staging:
 
     def commit(self, keep: set[str] | None = None) -> list[str]:
         """Swap the staging directory in. Returns nothing removed: the whole old site goes."""
+        if self._folders is not None:  # the folders made ahead that no file of `keep` is in go first
+            self._folders.prune(keep) if keep is not None else self._folders.settle()
         self._swap()
         return []
 
@@ -186,6 +195,8 @@ class Staging:
             os.rename(self.dir, self.out)
 
     def discard(self) -> None:
+        if self._folders is not None:
+            self._folders.stop()
         _remove(self.dir)
 
 

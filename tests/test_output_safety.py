@@ -249,6 +249,34 @@ def test_removed_article_disappears_from_output(site: Path) -> None:
     assert leftovers(site / "output") == []
 
 
+def test_folders_made_ahead_are_the_output_folders_exactly(site: Path, tmp_path: Path) -> None:
+    """A staged build makes the last build's folders in another process while it loads (sitegen/folders.py); a
+    folder no file lands in (an article removed) is gone before the swap: the tree equals a clean build's."""
+    assert run_cli("--site", site).returncode == 0
+    (site / "content/gamma.md").unlink()
+    assert run_cli("--site", site).returncode == 0
+    assert run_cli("--site", site, "--out", tmp_path / "clean", "--no-cache").returncode == 0
+    assert tree(site / "output") == tree(tmp_path / "clean")
+
+
+def test_folders_made_ahead_stay_inside_the_staging_folder(tmp_path: Path) -> None:
+    from sitegen.folders import Folders
+
+    stage = tmp_path / "stage"
+    stage.mkdir()
+    folders = Folders(str(stage))
+    folders.start(["blog/a/index.html", "../evil/x.html", "blog/../../evil2/y.html", "/abs/z.html",
+                   "blog/.hidden/x.html", "index.html", "static/css/site.css"])
+    folders.settle()
+    made = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*"))
+    assert made == ["blog", "blog/a", "static", "static/css"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stage"]
+    (stage / "static/css/site.css").write_text("x")
+    folders.prune(["static/css/site.css"])
+    assert sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*")) == ["static", "static/css",
+                                                                                 "static/css/site.css"]
+
+
 # --- failed builds ------------------------------------------------------------------------------------------------
 
 
