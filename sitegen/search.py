@@ -139,8 +139,8 @@ def _is_script(path: Path) -> bool:
 
 
 def _run(argv: list[str], timeout: float, track: Callable[[subprocess.Popen | None], None] | None = None) -> str:
-    """Run Pagefind in an empty working folder. `track` (the preview's) receives the process while it runs, which
-    then runs at a lower priority than the preview's own work."""
+    """Run Pagefind in an empty working folder. `track` receives the process while it runs (and None after), so
+    that its caller can stop it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}
     with tempfile.TemporaryDirectory(prefix="sitegen-pagefind-") as cwd:  # no pagefind.yml/toml/json is read
         try:
@@ -150,9 +150,6 @@ def _run(argv: list[str], timeout: float, track: Callable[[subprocess.Popen | No
             raise SearchError(f"cannot run Pagefind: {exc.strerror or exc}") from None
         if track is not None:
             track(proc)
-            if hasattr(os, "setpriority"):
-                with contextlib.suppress(OSError):
-                    os.setpriority(os.PRIO_PROCESS, proc.pid, 10)
         try:
             stdout, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -52,7 +52,11 @@ class PreviewIndexer:
         shutil.rmtree(self.cache, ignore_errors=True)
 
     def _track(self, proc) -> None:
-        """Pagefind started (or ended): a run that starts after stop() is stopped at once, not waited for."""
+        """Pagefind started (or ended): it runs at a lower priority than the preview's own work, and a run that
+        starts after stop() is stopped at once, not waited for."""
+        if proc is not None and hasattr(os, "setpriority"):
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, proc.pid, 10)
         with self._cond:
             self._proc = proc
             stopped = self._stopped

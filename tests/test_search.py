@@ -602,6 +602,8 @@ def test_a_pagefind_run_started_after_the_preview_indexer_stopped_is_killed_at_o
     killed: list[str] = []
 
     class Run:
+        pid = 2**22 + 1  # above Linux's largest pid: setpriority() on it fails, and is allowed to
+
         def __init__(self, name: str) -> None:
             self.name = name
 
@@ -614,3 +616,27 @@ def test_a_pagefind_run_started_after_the_preview_indexer_stopped_is_killed_at_o
     indexer.stop()
     indexer._track(Run("after"))
     assert killed == ["after"]
+
+
+def test_pagefind_runs_at_low_priority_in_the_preview_only(tmp_path: Path) -> None:
+    """The preview indexes behind the reload, at a lower priority; a build is waiting for its index, at the
+    build's own priority."""
+    import subprocess
+    import threading
+
+    from sitegen.search_output import OutputIndex
+    from sitegen.search_preview import PreviewIndexer
+
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    indexer = PreviewIndexer(tmp_path, lambda: "en", threading.Lock(), lambda number, problem: None)
+    runs = [subprocess.Popen(["sleep", "30"]) for _ in range(2)]
+    try:
+        indexer._track(runs[0])
+        OutputIndex(None, None, None)._track(runs[1])
+        assert os.getpriority(os.PRIO_PROCESS, runs[0].pid) == 10 > own
+        assert os.getpriority(os.PRIO_PROCESS, runs[1].pid) == own
+    finally:
+        indexer.stop()
+        for run in runs:
+            run.kill()
+            run.wait()
