@@ -219,8 +219,8 @@ def listing(bundle: Path) -> dict[str, list]:
 # pages, 603 MB for 1,600. A merged shard costs a query little: Pagefind's mergeIndex reuses the first bundle's
 # WebAssembly, so each shard adds its entry and meta files and a chunk per word (the meta and filter bytes of the
 # whole index are the same however many shards share them).
-SHARD_PAGES = 400  # while there are at most PREFERRED_SHARDS of them
-PREFERRED_SHARDS = 16  # past 6,400 pages shards grow ...
+SHARD_PAGES = 250  # while there are at most PREFERRED_SHARDS of them (an edit re-indexes ~0.7 s of pages)
+PREFERRED_SHARDS = 16  # past 4,000 pages shards grow ...
 MAX_SHARD_PAGES = 1500  # ... to this size, then their number grows: a run stays under about 0.6 GB at any size
 PARALLEL_PAGES = 800  # shards this small are made `jobs` at a time; larger ones one at a time (memory, not time)
 CATALOGUE = "bundles.json"  # {"bundles": ["0/", "1/", ...]}: the shards the search page loads and merges

@@ -437,6 +437,9 @@ def test_the_preview_finds_a_word_added_to_an_article(browser, tmp_path: Path) -
         word = "freshlyaddedwombat"
         tab.page.goto(f"{server.url}search/?q={word}")
         assert tab.results(word)[1] == []
+        # the open page would reload itself after the rebuild, at a moment of its own: the search after the
+        # rebuild gets a page of its own (a navigation racing that reload is interrupted)
+        tab.close()
         mark = len(server.traces())
         path = site / "content" / "post-two.md"
         path.write_text(path.read_text(encoding="utf-8") + f"\nA new paragraph with {word}.\n", encoding="utf-8")
@@ -444,6 +447,7 @@ def test_the_preview_finds_a_word_added_to_an_article(browser, tmp_path: Path) -
                                  after=mark, timeout=120, what="the rebuild")
         server.wait_trace(lambda r: r["event"] == "indexed" and r["ok"] and r["build"] >= done["build"], after=mark,
                           timeout=120, what="the index after the rebuild")
+        tab = Tab(browser)
         tab.page.goto(f"{server.url}search/?q={word}")
         assert tab.results(word)[1] == ["/blog/post-two/"]
     finally:
@@ -554,7 +558,7 @@ def test_a_cached_shard_with_a_file_of_the_wrong_size_is_made_again(built: Path,
 
 def test_shards_stop_growing_past_their_size_and_large_ones_are_made_one_at_a_time(
         built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A Pagefind run holds its whole shard in memory (about 0.4 MB a page): 16 shards of 400 pages, then shards
+    """A Pagefind run holds its whole shard in memory (about 0.4 MB a page): 16 shards of 250 pages, then shards
     grow to 1,500 pages, then their number grows; shards over 800 pages are made one at a time."""
     import hashlib
     import shutil
@@ -564,7 +568,7 @@ def test_shards_stop_growing_past_their_size_and_large_ones_are_made_one_at_a_ti
     from sitegen import search
 
     assert [search.shard_count(n) for n in (1, 400, 401, 4_000, 6_400, 24_000, 24_001, 100_000)] == \
-        [1, 1, 2, 10, 16, 16, 17, 67]
+        [1, 2, 2, 16, 16, 16, 17, 67]
     source = tmp_path / "pages"
     shutil.copytree(built / "output", source, ignore=shutil.ignore_patterns("pagefind"))
     pages = {p.relative_to(source).as_posix(): hashlib.blake2b(p.read_bytes(), digest_size=16).hexdigest()
