@@ -31,12 +31,7 @@ class Folders:
     def start(self, files: Iterable[str]) -> None:
         """Make the folders of these output files (paths from the last build's manifest: each passes the writer's
         check first, so nothing lands outside the staging folder, which is new and holds no link)."""
-        folders: set[str] = set()
-        for rel in files:
-            folder = rel.rpartition("/")[0]
-            while folder and folder not in folders and unsafe_reason(folder) is None:
-                folders.add(folder)
-                folder = folder.rpartition("/")[0]
+        folders = {folder for folder in folders_of(files) if unsafe_reason(folder) is None}
         xargs = shutil.which("xargs") if os.name == "posix" else None
         if not folders or xargs is None:
             return
@@ -66,15 +61,21 @@ class Folders:
         self.settle()
         if not self.made:
             return
-        needed: set[str] = set()
-        for rel in files:
-            folder = rel.rpartition("/")[0]
-            while folder and folder not in needed:
-                needed.add(folder)
-                folder = folder.rpartition("/")[0]
+        needed = folders_of(files)
         for folder in reversed(self.made):  # children first
             if folder not in needed:
                 try:
                     os.rmdir(os.path.join(self.stage, folder))
                 except OSError:  # not empty after all, or never made
                     pass
+
+
+def folders_of(files: Iterable[str]) -> set[str]:
+    """The folders these relative, '/'-separated file paths are in, with every folder above them."""
+    found: set[str] = set()
+    for rel in files:
+        folder = rel.rpartition("/")[0]
+        while folder and folder not in found:
+            found.add(folder)
+            folder = folder.rpartition("/")[0]
+    return found

@@ -10,12 +10,12 @@ few index chunks a query needs (static/js/search.js is the search page's own sma
 Three entry points, each called from one hook:
 
 - `page()`: the planned /search/ page (pages.plan);
-- `add_to_output()`: the index of a one-shot build, written into its staging folder before the swap (publish), so
-  it is part of the atomic output: a failed build leaves the previous index with the previous pages. The index is
-  keyed by the digests of every HTML page's bytes (the manifest's entries) and Pagefind's version; the finished
-  files are kept in `.sitegen-cache/search/<key>/`, so a build whose pages did not change does not index again, and
-  a build into an empty output (CI with the cache restored) copies them from there;
-- `PreviewIndexer`: the preview's, which indexes in a thread of its own after the build has sent the reload, and
+- `search_output.OutputIndex`: the index of a one-shot build, made in a thread while the unchanged pages are linked
+  and written into the staging folder before the swap (publish), so it is part of the atomic output: a failed build
+  leaves the previous index with the previous pages. Each shard is keyed by the digests of its pages' bytes and
+  Pagefind's version; the finished files are kept in `.sitegen-cache/search/<key>/`, so a build whose pages did not
+  change does not index again, and a build into an empty output (CI with the cache restored) copies them from there;
+- `search_preview.PreviewIndexer`: the preview's, which indexes in a thread of its own after the build has sent the reload, and
   swaps the new files into the served folder (serve.Preview).
 
 Pagefind runs as its command-line program in an empty working folder (so no `pagefind.yml` of the site is read) with
@@ -38,13 +38,12 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import pagefind_stable
-from .errors import BuildError, Problem
+from .outpaths import unsafe_reason
 
 BUNDLE = "pagefind"  # the index's folder in the output: /pagefind/pagefind.js
 MARK = b"data-pagefind-body"
@@ -334,11 +333,8 @@ def _recorded(bundle: Path) -> dict[str, list] | None:
         recorded = json.loads((bundle / FILES).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(recorded, dict):
+    if not isinstance(recorded, dict) or any(unsafe_reason(rel) is not None for rel in recorded):
         return None
-    for rel in recorded:
-        if not rel or rel.startswith("/") or "\\" in rel or ".." in rel.split("/"):
-            return None
     return recorded
 
 
@@ -347,15 +343,14 @@ def _valid(bundle: Path) -> dict[str, list] | None:
     bundle is written in a folder of its own and renamed into place whole, so a file is never half-written: the
     sizes catch a file truncated or replaced by hand without reading 4,000 of them on every build."""
     recorded = _recorded(bundle)
+    if recorded is None:
+        return None
     try:
-        if recorded is None:
+        if any(os.stat(bundle / rel).st_size != size for rel, (size, _digest) in recorded.items()):
             return None
-        for rel, (size, _digest) in recorded.items():
-            if os.stat(bundle / rel).st_size != size:
-                return None
-        return recorded
     except (OSError, ValueError, TypeError):
         return None
+    return recorded
 
 
 def catalogue(shards: dict[str, Path]) -> bytes:

@@ -2,10 +2,10 @@
 
 The index is made in a thread of its own as soon as the pages are rendered, so Pagefind runs while the writer links
 the unchanged files into the staging folder (on this kind of disk those links are most of a one-article rebuild).
-The same thread puts its files into the staging folder's pagefind/ before the swap: the index is part of the atomic output, and a failed build
-leaves the previous index with the previous pages. The thread reads each page where it already is: a page rendered
-by this build in the staging folder, an unchanged one in the current output (the writer links that same file into
-the staging folder), a static HTML page in static/.
+The same thread puts its files into the staging folder's pagefind/ before the swap: the index is part of the atomic
+output, and a failed build leaves the previous index with the previous pages. The thread reads each page where it
+already is: a page rendered by this build in the staging folder, an unchanged one in the current output (the writer
+links that same file into the staging folder), a static HTML page in static/.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import signal
 import tempfile
 import threading
 import time
@@ -28,7 +27,7 @@ class OutputIndex:
 
     def __init__(self, session, site, writer):
         self.session, self.site, self.writer = session, site, writer
-        self.started = time.perf_counter()
+        self.started = 0.0  # when start() began the index
         self._thread: threading.Thread | None = None
         self._shards: dict[str, Path] = {}
         self._error: BaseException | None = None
@@ -43,6 +42,7 @@ class OutputIndex:
         output) and the static HTML pages of `assets`."""
         if self.writer.stage_dir is None:  # the preview: PreviewIndexer renews the index after the reload
             return
+        self.started = time.perf_counter()
         stage, out = Path(self.writer.stage_dir), self.session.paths.out
         pages = {rel: entry.digest for rel, entry in entries.items() if rel.endswith(".html")}
         static: dict[str, Path] = {}
@@ -74,7 +74,7 @@ class OutputIndex:
     def _track(self, proc) -> None:
         if self._stop and proc is not None:
             with contextlib.suppress(OSError):
-                proc.send_signal(signal.SIGKILL)
+                proc.kill()
         if proc is None:
             self._procs.pop(threading.get_ident(), None)
         else:
@@ -105,7 +105,7 @@ class OutputIndex:
         self._stop = True
         for proc in list(self._procs.values()):
             with contextlib.suppress(OSError):
-                proc.send_signal(signal.SIGKILL)
+                proc.kill()
         if self._thread is not None:
             self._thread.join()
         self._cleanup()
