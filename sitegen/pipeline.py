@@ -70,6 +70,8 @@ class Session:
         manifest_name = hashlib.blake2b(str(self.paths.out).encode(), digest_size=8).hexdigest()
         keep_manifest = cache and not in_place  # the preview's folder is temporary: its record lives in memory
         self.manifest = Manifest.load(self.paths.cache / "manifests" / f"{manifest_name}.json" if keep_manifest else None)
+        # the previous output, kept after the swap as the next staging folder's folders (write.Staging)
+        self.spare = self.paths.cache / "previous-output" / manifest_name if keep_manifest else None
         self.site_base_path = "/"
         self.state: tuple[Assembled, dict[str, Page]] | None = None  # the last good build, for the preview's fast path
         self.asset_names: dict[str, str] = {}
@@ -120,7 +122,7 @@ class Session:
             if inspect is None and self._unchanged(stamp, result, started):
                 return result
             if inspect is None and not self.in_place:  # the staging folder's folders are made while we load
-                staging = Staging(self.paths.out)
+                staging = Staging(self.paths.out, self.spare)
                 staging.prepare(self.manifest.entries)
             # 2-3. load and validate every source, assemble: every problem is reported before anything is written
             assembled = self.load(pool, result, progress)

@@ -44,7 +44,8 @@ def render_and_write(session, assembled: Assembled, todo: list[Page], fps: Finge
     caller made (pipeline: a staging folder whose folders were made while the build loaded). Returns the new
     entries, the files whose bytes changed and those removed."""
     if writer is None:
-        writer = InPlace(session.paths.out) if session.in_place else Staging(session.paths.out)
+        writer = InPlace(session.paths.out) if session.in_place else Staging(session.paths.out, session.spare)
+    writer.ready()  # a staging folder that was the previous output: emptied before anything is written
     index = OutputIndex(session, assembled.site, writer) if assets is not None else None
     try:
         entries, written = render(session, assembled, todo, fps, pool, writer, progress, restore or {})

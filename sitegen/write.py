@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import locking
-from .folders import Folders
+from .folders import FIND, Folders
 from .outpaths import OUTPUT_MARKER, OWN_FILES, UnsafeOutput, check_inside, safe_join, unsafe_reason  # noqa: F401 - the writer's check
 from .sources import SOURCE_FOLDERS
 
@@ -103,31 +103,62 @@ def output_lock(out: Path):
 
 
 class Staging:
-    """A temporary output directory beside the real one. `commit()` swaps it in; `discard()` removes it."""
+    """A temporary output directory beside the real one. `commit()` swaps it in; `discard()` removes it.
 
-    def __init__(self, out: Path):
+    `spare`: where the previous output is kept after the swap (in the cache), to be the next staging folder: its
+    files are deleted, its folders kept (folders.py says why). None: the previous output is deleted at the swap."""
+
+    def __init__(self, out: Path, spare: Path | None = None):
         self.out = out.resolve()
         self.out.parent.mkdir(parents=True, exist_ok=True)
         recover(self.out)
         self.dir = self.out.parent / f".{self.out.name}.sitegen-new-{os.getpid()}"
         if self.dir.exists():
             shutil.rmtree(self.dir)
-        self.dir.mkdir()
-        current = self.out / MARKER
-        if current.is_file() and current.read_text(encoding="utf-8") == MARKER_TEXT:
-            _link_or_copy(current, self.dir / MARKER)  # unchanged files keep their inode and time
-        else:
-            (self.dir / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+        self.spare = spare if FIND is not None else None
+        self.reused = self._take_spare()
+        if not self.reused:
+            self.dir.mkdir()
+            current = self.out / MARKER
+            if current.is_file() and current.read_text(encoding="utf-8") == MARKER_TEXT:
+                _link_or_copy(current, self.dir / MARKER)  # unchanged files keep their inode and time
+            else:
+                (self.dir / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         self._made: set[str] = set()
         self._verified: set[str] = set()  # folders check_inside() has looked at
         self.stage_dir: str | None = str(self.dir)  # workers write pages straight into it
         self._dir, self._out = str(self.dir), str(self.out)
         self._folders: Folders | None = None
 
+    def _take_spare(self) -> bool:
+        """Rename the kept previous output to be this staging folder, when there is one with our marker."""
+        if self.spare is None:
+            return False
+        try:
+            if (self.spare / MARKER).read_text(encoding="utf-8") != MARKER_TEXT or self.spare.is_symlink():
+                return False
+            os.rename(self.spare, self.dir)
+            return True
+        except OSError:
+            return False
+
     def prepare(self, files) -> None:
-        """Make the folders of these output files (the last build's) ahead, in another process (folders.py)."""
+        """Get the folders ready in another process while the build loads (folders.py): empty the previous output
+        taken as the staging folder, or make the folders of these output files (the last build's)."""
         self._folders = Folders(self._dir)
-        self._folders.start(files)
+        if self.reused:
+            self._folders.empty()
+        else:
+            self._folders.start(files)
+
+    def ready(self) -> None:
+        """Call before anything is written into the staging folder (the workers write into it themselves)."""
+        if self._folders is not None:
+            self._folders.ready()
+        elif self.reused:  # prepare() was not called: empty it here
+            self._folders = Folders(self._dir)
+            self._folders.empty()
+            self._folders.ready()
 
     def adopt(self, temp: str, rel: str) -> None:
         raise AssertionError("staged builds write in place in the staging folder")
@@ -188,11 +219,27 @@ class Staging:
                 old = self.out.parent / f".{self.out.name}.sitegen-old-{os.getpid()}"
                 os.rename(self.out, old)  # a kill here is repaired by recover() on the next run
                 os.rename(self.dir, self.out)
-                _remove(old)
+                self._set_aside(old)
                 return
-            _remove(self.dir)  # the exchange left the old site here
+            self._set_aside(self.dir)  # the exchange left the old site here
         else:
             os.rename(self.dir, self.out)
+
+    def _set_aside(self, old: Path) -> None:
+        """The previous site becomes the spare (the next staging folder), or goes. A kill before the rename leaves
+        it under a staging name, marked, for recover()."""
+        if self.spare is not None:
+            try:
+                if self.spare.is_symlink() or self.spare.is_file():
+                    self.spare.unlink()
+                elif self.spare.exists():  # one this build did not take (it had no marker)
+                    shutil.rmtree(self.spare)
+                self.spare.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(old, self.spare)  # fails across filesystems (an --out elsewhere): then it goes
+                return
+            except OSError:
+                pass
+        _remove(old)
 
     def discard(self) -> None:
         if self._folders is not None:
@@ -236,6 +283,9 @@ class InPlace:
         self._pending: list[tuple[Path, Path]] = []
         self._verified: set[str] = set()  # folders check_inside() has looked at
         self.stage_dir: str | None = None  # workers write beside each file; adopt() takes their temporary files
+
+    def ready(self) -> None:
+        pass
 
     def adopt(self, temp: str, rel: str) -> None:
         self._pending.append((Path(temp), Path(safe_join(str(self.out), rel))))

@@ -277,6 +277,87 @@ def test_folders_made_ahead_stay_inside_the_staging_folder(tmp_path: Path) -> No
                                                                                  "static/css/site.css"]
 
 
+def _spare(site: Path) -> Path:
+    kept = sorted((site / ".sitegen-cache" / "previous-output").iterdir())
+    assert len(kept) == 1, kept
+    return kept[0]
+
+
+def test_the_previous_output_is_kept_as_the_next_staging_folder(site: Path, tmp_path: Path) -> None:
+    """After a staged build the previous site is in the cache (write.Staging's spare); the next staged build takes
+    it as its staging folder, deletes its files and keeps its folders (folders.py). Articles edited, removed and
+    added: the output equals a clean build's, folder for folder, each time."""
+    assert run_cli("--site", site).returncode == 0
+    first = tree(site / "output")
+    (site / "content/gamma.md").write_text((site / "content/gamma.md").read_text() + "\nOne more sentence.\n")
+    assert run_cli("--site", site).returncode == 0
+    assert tree(_spare(site)) == first  # the output the swap replaced, whole
+    for step in ("remove", "add"):
+        if step == "remove":
+            (site / "content/gamma.md").unlink()
+        else:
+            (site / "content/delta.md").write_text(ARTICLE.replace("Alpha", "Delta"))
+        before = tree(site / "output")
+        result = run_cli("--site", site)
+        assert result.returncode == 0, result.stderr
+        clean = tmp_path / f"clean-{step}"
+        assert run_cli("--site", site, "--out", clean, "--no-cache").returncode == 0
+        assert tree(site / "output") == tree(clean), step
+        assert tree(_spare(site)) == before, step
+        assert leftovers(site / "output") == []
+
+
+def test_a_tampered_previous_output_changes_nothing_outside_it(site: Path, tmp_path: Path) -> None:
+    """The kept output is emptied by `find`, which deletes a link instead of following it: a link planted in it
+    (to a folder outside, in place of a folder the build needs) leaves what it points at untouched, and a file in
+    place of a needed folder goes."""
+    assert run_cli("--site", site).returncode == 0
+    (site / "content/gamma.md").write_text((site / "content/gamma.md").read_text() + "\nEdited.\n")
+    assert run_cli("--site", site).returncode == 0
+    spare = _spare(site)
+    outside = tmp_path / "outside"
+    (outside / "blog").mkdir(parents=True)
+    (outside / "blog" / "keep.txt").write_text("precious\n")
+    os.rename(spare / "blog", tmp_path / "moved-blog")
+    (spare / "blog").symlink_to(outside / "blog", target_is_directory=True)
+    (spare / "stray").mkdir()
+    (spare / "stray" / "page.html").write_text("stale\n")
+    needed = sorted(p for p in spare.iterdir() if p.is_dir() and not p.is_symlink() and p.name != "stray")[0]
+    subprocess.run(["rm", "-r", str(needed)], check=True)
+    needed.write_text("a file where the build needs a folder\n")
+    result = run_cli("--site", site, "--out", site / "output")
+    assert result.returncode == 0, result.stderr
+    assert tree(outside) == {"blog": None, "blog/keep.txt": b"precious\n"}
+    assert run_cli("--site", site, "--out", tmp_path / "clean", "--no-cache").returncode == 0
+    assert tree(site / "output") == tree(tmp_path / "clean")
+
+
+def test_a_failed_find_is_made_good_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sitegen import folders
+
+    stage = _made_by_sitegen(tmp_path / "stage", {"blog/a/index.html": "a", "blog/b/index.html": "b", "x.css": "x"})
+    (stage / "blog" / "link").symlink_to(tmp_path, target_is_directory=True)
+    monkeypatch.setattr(folders, "FIND", "false")  # exits 1 at once, having deleted nothing
+    kept = folders.Folders(str(stage))
+    kept.empty()
+    kept.ready()
+    assert kept.made == ["blog", "blog/a", "blog/b"]
+    assert tree(stage) == {MARKER: write.MARKER_TEXT.encode(), "blog": None, "blog/a": None, "blog/b": None}
+    (stage / "blog/a/index.html").write_text("new")
+    kept.prune(["blog/a/index.html"])
+    assert tree(stage) == {MARKER: write.MARKER_TEXT.encode(), "blog": None, "blog/a": None,
+                           "blog/a/index.html": b"new"}
+    assert (tmp_path / "stage").is_dir()  # the link was deleted, not what it points at
+
+
+def test_without_the_cache_the_previous_output_is_deleted(site: Path) -> None:
+    assert run_cli("--site", site, "--no-cache").returncode == 0
+    (site / "content/gamma.md").unlink()
+    assert run_cli("--site", site, "--no-cache").returncode == 0
+    assert not (site / ".sitegen-cache" / "previous-output").exists()
+    assert leftovers(site / "output") == []
+
+
 # --- failed builds ------------------------------------------------------------------------------------------------
 
 
