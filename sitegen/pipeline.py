@@ -71,7 +71,9 @@ class Session:
         keep_manifest = cache and not in_place  # the preview's folder is temporary: its record lives in memory
         self.manifest = Manifest.load(self.paths.cache / "manifests" / f"{manifest_name}.json" if keep_manifest else None)
         # the previous output, kept after the swap as the next staging folder's folders (write.Staging)
-        self.spare = self.paths.cache / "previous-output" / manifest_name if keep_manifest else None
+        spare = self.paths.cache / "previous-output" / manifest_name
+        overlaps = spare == self.paths.out or self.paths.out in spare.parents or spare in self.paths.out.parents
+        self.spare = spare if keep_manifest and not overlaps else None
         self.site_base_path = "/"
         self.state: tuple[Assembled, dict[str, Page]] | None = None  # the last good build, for the preview's fast path
         self.asset_names: dict[str, str] = {}

@@ -678,3 +678,14 @@ def test_kill_during_removal_is_tidied_by_recover(tmp_path: Path, monkeypatch: p
         recover(out)
         assert snapshot(out) == expected, f"killed before deletion {k}"
         assert leftovers(out) == [], f"killed before deletion {k}: leftover not recognised as sitegen's"
+
+
+def test_an_output_inside_the_kept_outputs_folder_is_never_taken_for_one(site: Path) -> None:
+    """--out pointing into .sitegen-cache/previous-output: the build keeps no previous output there."""
+    out = site / ".sitegen-cache" / "previous-output"
+    for _ in range(2):
+        result = run_cli("--site", site, "--out", out)
+        assert result.returncode == 0, result.stderr
+        (site / "content/gamma.md").write_text((site / "content/gamma.md").read_text() + "\nMore.\n")
+    assert (out / MARKER).is_file() and (out / "index.html").is_file()
+    assert sorted(p.name for p in out.iterdir() if len(p.name) == 16 and p.is_dir()) == []
