@@ -131,8 +131,10 @@ class Staging:
         self._folders: Folders | None = None
 
     def _take_spare(self) -> bool:
-        """Rename the kept previous output to be this staging folder, when there is one with our marker."""
-        if self.spare is None:
+        """Rename the kept previous output to be this staging folder, when there is one with our marker and an
+        output it would replace (into a missing output, as in CI with the cache restored, it is left alone: its
+        files are no links to the output's then, and deleting them costs more than making the folders)."""
+        if self.spare is None or not self.out.is_dir():
             return False
         try:
             if (self.spare / MARKER).read_text(encoding="utf-8") != MARKER_TEXT or self.spare.is_symlink():

@@ -689,3 +689,17 @@ def test_an_output_inside_the_kept_outputs_folder_is_never_taken_for_one(site: P
         (site / "content/gamma.md").write_text((site / "content/gamma.md").read_text() + "\nMore.\n")
     assert (out / MARKER).is_file() and (out / "index.html").is_file()
     assert sorted(p.name for p in out.iterdir() if len(p.name) == 16 and p.is_dir()) == []
+
+
+def test_a_build_into_a_missing_output_leaves_the_kept_output_alone(site: Path, tmp_path: Path) -> None:
+    """CI restores the cache into a fresh clone: no output/ there, so the kept output (had a job built twice) is
+    not emptied into it; the build is a clean build's, and nothing new is kept (there was no output to replace)."""
+    assert run_cli("--site", site).returncode == 0
+    (site / "content/gamma.md").write_text((site / "content/gamma.md").read_text() + "\nEdited.\n")
+    assert run_cli("--site", site).returncode == 0
+    kept = tree(_spare(site))
+    subprocess.run(["rm", "-r", str(site / "output")], check=True)
+    assert run_cli("--site", site).returncode == 0
+    assert tree(_spare(site)) == kept
+    assert run_cli("--site", site, "--out", tmp_path / "clean", "--no-cache").returncode == 0
+    assert tree(site / "output") == tree(tmp_path / "clean")
