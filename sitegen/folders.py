@@ -36,8 +36,7 @@ class Folders:
         self.stage = stage
         self.made: list[str] = []  # relative, '/'-separated, parents before children
         self._proc: subprocess.Popen | None = None
-        self._listing = None  # empty(): the child's list of the folders it found (a file: it may be long)
-        self._emptying = False
+        self._listing = None  # empty() until settled: the child's list of the folders it found (a file: it may be long)
 
     def start(self, files: Iterable[str]) -> None:
         """Make the folders of these output files (paths from the last build's manifest: each passes the writer's
@@ -59,7 +58,6 @@ class Folders:
     def empty(self) -> None:
         """The staging folder is a previous output: delete every file in it but the marker at its top, in a child
         process (find, which never follows a link: a link is deleted like a file), and list its folders."""
-        self._emptying = True
         self._listing = tempfile.TemporaryFile()
         try:
             self._proc = subprocess.Popen([FIND, ".", "-mindepth", "1", "(", "-type", "d", "-print0", ")",
@@ -71,23 +69,22 @@ class Folders:
     def ready(self) -> None:
         """Before anything is written into the staging folder: an emptying child must be done (made-ahead
         folders need not be: the build makes any folder it needs itself)."""
-        if self._emptying:
+        if self._listing is not None:
             self.settle()
 
     def settle(self) -> None:
         """Wait for the child (a failure of mkdir only means the build makes those folders itself; a failure of
         find is made good here, in this process, so no file of the previous output stays)."""
+        code = None  # no child ran: as a failure
         if self._proc is not None:
-            failed = self._proc.wait() != 0
+            code = self._proc.wait()
             self._proc = None
-        else:
-            failed = self._emptying and self._listing is not None
-        if self._listing is not None:
+        if self._listing is not None:  # empty(): the folders find listed, or its work done here
             self._listing.seek(0)
             found = [os.fsdecode(name)[2:] for name in self._listing.read().split(b"\0") if name]
             self._listing.close()
             self._listing = None
-            self.made = sorted(found) if not failed else _empty_here(self.stage)
+            self.made = sorted(found) if code == 0 else _empty_here(self.stage)
 
     def stop(self) -> None:
         """The build stopped: the staging folder is about to be removed whole."""

@@ -36,7 +36,7 @@ from .render import PRODUCERS
 from .sources import SOURCE_FOLDERS, discover, walk
 from .store import Cache
 from .workers import Pool, default_jobs
-from .write import MARKER, Staging, check_output_path, output_lock, recover
+from .write import MARKER, Staging, check_output_path, output_lock, overlaps, recover
 
 
 class Inspection(Protocol):
@@ -72,8 +72,7 @@ class Session:
         self.manifest = Manifest.load(self.paths.cache / "manifests" / f"{manifest_name}.json" if keep_manifest else None)
         # the previous output, kept after the swap as the next staging folder's folders (write.Staging)
         spare = self.paths.cache / "previous-output" / manifest_name
-        overlaps = spare == self.paths.out or self.paths.out in spare.parents or spare in self.paths.out.parents
-        self.spare = spare if keep_manifest and not overlaps else None
+        self.spare = spare if keep_manifest and not overlaps(spare, self.paths.out) else None
         self.site_base_path = "/"
         self.state: tuple[Assembled, dict[str, Page]] | None = None  # the last good build, for the preview's fast path
         self.asset_names: dict[str, str] = {}

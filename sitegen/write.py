@@ -45,13 +45,18 @@ def check_output_path(site: Path, out: Path) -> None:
         raise OutputRefused(f"refusing to write the site into {out}: it contains the site's sources")
     for name in SOURCE_DIRS:
         src = site / name
-        if out == src or out in src.parents or src in out.parents:
+        if overlaps(out, src):
             raise OutputRefused(f"refusing to write the site into {out}: it overlaps {name}/")
     if out.exists():
         if not out.is_dir():
             raise OutputRefused(f"refusing to replace {out}: it is not a directory")
         if any(out.iterdir()) and not (out / MARKER).is_file():
             raise OutputRefused(f"refusing to replace {out}: it is not empty and was not made by sitegen (no {MARKER} file)")
+
+
+def overlaps(a: Path, b: Path) -> bool:
+    """Whether one of two resolved paths is the other or inside it."""
+    return a == b or a in b.parents or b in a.parents
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -155,11 +160,9 @@ class Staging:
 
     def ready(self) -> None:
         """Call before anything is written into the staging folder (the workers write into it themselves)."""
+        if self._folders is None and self.reused:  # prepare() was not called: the previous output is emptied now
+            self.prepare(())
         if self._folders is not None:
-            self._folders.ready()
-        elif self.reused:  # prepare() was not called: empty it here
-            self._folders = Folders(self._dir)
-            self._folders.empty()
             self._folders.ready()
 
     def adopt(self, temp: str, rel: str) -> None:

@@ -277,6 +277,10 @@ def test_folders_made_ahead_stay_inside_the_staging_folder(tmp_path: Path) -> No
                                                                                  "static/css/site.css"]
 
 
+def _append(path: Path, text: str) -> None:
+    path.write_text(path.read_text() + text)
+
+
 def _spare(site: Path) -> Path:
     kept = sorted((site / ".sitegen-cache" / "previous-output").iterdir())
     assert len(kept) == 1, kept
@@ -289,7 +293,7 @@ def test_the_previous_output_is_kept_as_the_next_staging_folder(site: Path, tmp_
     added: the output equals a clean build's, folder for folder, each time."""
     assert run_cli("--site", site).returncode == 0
     first = tree(site / "output")
-    (site / "content/gamma.md").write_text((site / "content/gamma.md").read_text() + "\nOne more sentence.\n")
+    _append(site / "content/gamma.md", "\nOne more sentence.\n")
     assert run_cli("--site", site).returncode == 0
     assert tree(_spare(site)) == first  # the output the swap replaced, whole
     for step in ("remove", "add"):
@@ -312,7 +316,7 @@ def test_a_tampered_previous_output_changes_nothing_outside_it(site: Path, tmp_p
     (to a folder outside, in place of a folder the build needs) leaves what it points at untouched, and a file in
     place of a needed folder goes."""
     assert run_cli("--site", site).returncode == 0
-    (site / "content/gamma.md").write_text((site / "content/gamma.md").read_text() + "\nEdited.\n")
+    _append(site / "content/gamma.md", "\nEdited.\n")
     assert run_cli("--site", site).returncode == 0
     spare = _spare(site)
     outside = tmp_path / "outside"
@@ -686,7 +690,7 @@ def test_an_output_inside_the_kept_outputs_folder_is_never_taken_for_one(site: P
     for _ in range(2):
         result = run_cli("--site", site, "--out", out)
         assert result.returncode == 0, result.stderr
-        (site / "content/gamma.md").write_text((site / "content/gamma.md").read_text() + "\nMore.\n")
+        _append(site / "content/gamma.md", "\nMore.\n")
     assert (out / MARKER).is_file() and (out / "index.html").is_file()
     assert sorted(p.name for p in out.iterdir() if len(p.name) == 16 and p.is_dir()) == []
 
@@ -695,7 +699,7 @@ def test_a_build_into_a_missing_output_leaves_the_kept_output_alone(site: Path, 
     """CI restores the cache into a fresh clone: no output/ there, so the kept output (had a job built twice) is
     not emptied into it; the build is a clean build's, and nothing new is kept (there was no output to replace)."""
     assert run_cli("--site", site).returncode == 0
-    (site / "content/gamma.md").write_text((site / "content/gamma.md").read_text() + "\nEdited.\n")
+    _append(site / "content/gamma.md", "\nEdited.\n")
     assert run_cli("--site", site).returncode == 0
     kept = tree(_spare(site))
     subprocess.run(["rm", "-r", str(site / "output")], check=True)
