@@ -25,6 +25,7 @@ import json
 import os
 import queue
 import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -77,16 +78,23 @@ class Peer:
     def out(self) -> Path:
         return self.root / self.out_name
 
-    def argv(self) -> list[str]:
+    def argv(self, same_work: bool = False) -> list[str]:
         raise NotImplementedError
 
-    def build(self) -> Measurement:
+    def same_work_argv(self) -> list[str]:
+        """The build doing the work ours does beyond pages (with BENCH_SAME_WORK=1 in its environment: the lead
+        images' variants and the social cards, see its theme), then Pagefind over its output, as one command."""
+        pagefind = [str(pagefind_binary()), "--site", str(self.out), "--force-language", "en", "--silent"]
+        return ["sh", "-c", f"{shlex.join(self.argv(same_work=True))} && {shlex.join(pagefind)}"]
+
+    def build(self, same_work: bool = False) -> Measurement:
         os.sync()  # as for our builds: the previous run's files are written back now, not during this one
-        m, stdout, stderr = run.measure(self.argv(), env=self.env, cwd=self.root, timeout=self.timeout,
+        argv, env = (self.same_work_argv(), {**self.env, "BENCH_SAME_WORK": "1"}) if same_work else (self.argv(), self.env)
+        m, stdout, stderr = run.measure(argv, env=env, cwd=self.root, timeout=self.timeout,
                                         log=run.RESULTS / f"n{self.n}-{self.name}-last")
         if m.returncode != 0:
             tail = "\n".join((stderr or stdout).strip().splitlines()[-15:])
-            raise BuildFailed(f"{self.name} failed (exit status {m.returncode}): {' '.join(self.argv())}\n{tail}")
+            raise BuildFailed(f"{self.name} failed (exit status {m.returncode}): {' '.join(argv)}\n{tail}")
         m.pages = sum(1 for _r, _d, files in os.walk(self.out) for f in files if f.endswith(".html"))
         m.extra["log_tail"] = [line for line in (stdout + stderr).strip().splitlines()[-12:]]
         return m
@@ -116,6 +124,11 @@ class Peer:
         self.clear()
         return self.build()
 
+    def cold_same(self, ours_rel: str) -> Measurement:
+        """A cold build that does the same work as ours: see same_work_argv."""
+        self.clear()
+        return self.build(same_work=True)
+
     def no_change(self, ours_rel: str) -> Measurement:
         if not self.out.exists():
             self.build()
@@ -138,12 +151,20 @@ def hugo_binary() -> Path:
     return found[0]  # the binary itself: the `hugo` script around it would add a Python start-up to every run
 
 
+def pagefind_binary() -> Path:
+    """The Pagefind program our build runs (sitegen/search.py), so that both sides index with the same version."""
+    sys.path.insert(0, str(REPO))
+    from sitegen import search
+    return search.executable()
+
+
 class Hugo(Peer):
     name, out_name, clear_names = "hugo", "public", (".hugo-cache", "resources")
 
-    def argv(self) -> list[str]:
-        return [str(hugo_binary()), "--source", str(self.root), "--destination", str(self.out),
-                "--cacheDir", str(self.root / ".hugo-cache")]
+    def argv(self, same_work: bool = False) -> list[str]:
+        # samework.toml, merged over hugo.toml, turns the same work on
+        return [str(hugo_binary()), *(["--config", "hugo.toml,samework.toml"] if same_work else []),
+                "--source", str(self.root), "--destination", str(self.out), "--cacheDir", str(self.root / ".hugo-cache")]
 
     def article_rel(self, name: str) -> str:
         return f"content/blog/{name}"
@@ -191,7 +212,7 @@ class Hugo(Peer):
 class Eleventy(Peer):
     name, out_name, clear_names = "eleventy", "_site", (".cache",)
 
-    def argv(self) -> list[str]:
+    def argv(self, same_work: bool = False) -> list[str]:  # same work: BENCH_SAME_WORK=1, read by its config
         return ["node", str(NODE_MODULES / "@11ty/eleventy/cmd.cjs"), "--quiet", f"--output={self.out}"]
 
     def article_rel(self, name: str) -> str:
@@ -207,7 +228,7 @@ class Eleventy(Peer):
 class Pelican(Peer):
     name, out_name, clear_names = "pelican", "output", ("cache", "__pycache__")
 
-    def argv(self) -> list[str]:
+    def argv(self, same_work: bool = False) -> list[str]:  # no same-work mode: Pelican has no image processing of its own
         return [str(PEER_VENV / "bin" / "pelican"), "content", "-s", "pelicanconf.py", "-o", str(self.out), "-q"]
 
     def article_rel(self, name: str) -> str:
@@ -363,11 +384,16 @@ class Comparison:
     about: str
     ours: Callable[[Context], Measurement]
     peers: tuple[tuple[str, str], ...]  # (peer, its scenario method)
+    reuses: str | None = None  # a comparison of the same repeat whose run of ours this one reads, when it runs too
 
 
 COMPARISONS = [
     Comparison("cold", "cold full build", "no cache, empty output; each peer: its cold build (output and caches cleared)",
                run.scenario_cold, (("eleventy", "cold"), ("pelican", "cold"), ("hugo", "cold"))),
+    Comparison("cold_same", "cold, peers same work",
+               "ours: the cold build (the `cold` comparison's run when both run); Eleventy and Hugo: a cold build that "
+               "also makes the lead images' WebP and JPEG variants and the social cards, then Pagefind's index",
+               run.scenario_cold, (("eleventy", "cold_same"), ("hugo", "cold_same")), reuses="cold"),
     Comparison("warm", "warm full build", "our cache present, output empty; Hugo: a cold build (it keeps no such cache)",
                run.scenario_warm, (("hugo", "cold"),)),
     Comparison("no_change", "no-change build", "nothing edited, output present; Hugo: its build with output present",
@@ -470,7 +496,10 @@ def main(argv: list[str] | None = None) -> int:
                 rel = run.middle_article(site)
                 try:
                     for c in chosen:
-                        runs = [("sitegen", lambda c=c: c.ours(ctx))]
+                        reused = samples.get((c.reuses, "sitegen"), []) if c.reuses else []
+                        if reused:  # our run of the same repeat stands for this comparison too
+                            samples.setdefault((c.name, "sitegen"), []).append(reused[-1])
+                        runs = [] if reused else [("sitegen", lambda c=c: c.ours(ctx))]
                         runs += [(p, (lambda p=p, how=how: getattr(peers[p], how)(rel))) for p, how in c.peers if p in peers]
                         if rep % 2:  # alternate who goes first
                             runs = runs[1:] + runs[:1]
@@ -552,8 +581,9 @@ def print_table(rows: list[dict], peer_versions: dict[str, str], report: dict) -
               f"{h['ours_peak_mb'] / h['peer_peak_mb']:>6.2f}  {'hugo ' + h['peer_version']:30}")
     print("\nratio = ours / peer (below 1: sitegen is faster); medians over the repeats; MB = peak summed RSS of the "
           "whole process tree (max over the repeats); search s = the part of our build that made the Pagefind index "
-          "(included in ours s; the peers make no search index); images s = the part that converted images (the peers copy "
-          "them as they are)")
+          "(included in ours s); images s = the part that converted images. The peers make no search index and copy the "
+          "images as they are, except in 'cold, peers same work': there Eleventy and Hugo also make the image variants "
+          "and social cards, and run Pagefind after their build")
 
 
 def markdown_table(report: dict) -> str:

@@ -59,6 +59,11 @@ def test_one_article_in_ten_has_a_lead_image_every_peer_publishes(tmp_path):
     convert.convert(site, out)
     for folder in ("hugo/static/images", "eleventy/images", "pelican/content/images"):
         assert sorted(p.name for p in (out / folder).iterdir()) == leads, folder
+    # the same-work comparison's cards: the site's own logo and fonts, for Hugo's images.Text and Eleventy's SVG
+    for folder in ("hugo/assets/cards", "eleventy/_card"):
+        for name, source in (("logo.png", "logo.png"), ("DejaVuSans-Bold.ttf", "fonts/DejaVuSans-Bold.ttf")):
+            assert (out / folder / name).read_bytes() == (site / "templates" / "cards" / source).read_bytes()
+    assert "samework = true" in (out / "hugo" / "samework.toml").read_text(encoding="utf-8")
 
 
 def test_pelican_values_follow_the_data():
@@ -76,5 +81,22 @@ def test_compare_lists_its_comparisons():
     result = subprocess.run([sys.executable, str(REPO / "bench" / "compare.py"), "--list"], capture_output=True,
                             text=True, cwd=REPO)
     assert result.returncode == 0, result.stderr
-    for name in ("cold", "warm", "no_change", "one_article", "ci", "preview_article"):
+    for name in ("cold", "cold_same", "warm", "no_change", "one_article", "ci", "preview_article"):
         assert name in result.stdout
+
+
+def test_the_same_work_builds_turn_it_on_and_run_pagefind_after(tmp_path, monkeypatch):
+    import compare  # noqa: E402  (bench/compare.py)
+    from sitegen import search
+    monkeypatch.setattr(compare, "hugo_binary", lambda: Path("/peers/hugo"))  # the peers are not installed by make test
+    peers = {name: compare.PEER_CLASSES[name](tmp_path / name, {"PATH": "/usr/bin"}, None, 10)
+             for name in ("hugo", "eleventy")}
+    for name, peer in peers.items():
+        shell, flag, command = peer.same_work_argv()
+        assert (shell, flag) == ("sh", "-c")
+        build, index = command.split(" && ")
+        assert index.split() == [str(search.executable()), "--site", str(peer.out), "--force-language", "en",
+                                 "--silent"]
+        assert ("--config hugo.toml,samework.toml" in build) == (name == "hugo"), build
+    cold_same = next(c for c in compare.COMPARISONS if c.name == "cold_same")
+    assert cold_same.reuses == "cold" and dict(cold_same.peers) == {"eleventy": "cold_same", "hugo": "cold_same"}

@@ -225,6 +225,12 @@ def convert(site: Path, out: Path, node_modules: Path | None = None) -> dict:
     if images.is_dir():
         for target in (hugo / "static" / "images", eleventy / "images", pelican / "content" / "images"):
             shutil.copytree(images, target, dirs_exist_ok=True)
+    cards = site / "templates" / "cards"  # the social card's logo and font, for the same-work comparison's cards
+    for target in (hugo / "assets" / "cards", eleventy / "_card"):
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(cards / "logo.png", target / "logo.png")
+        for font in ("DejaVuSans-Bold.ttf", "DejaVuSans.ttf"):
+            shutil.copy2(cards / "fonts" / font, target / font)
     (out / STAMP).write_text(json.dumps(wanted_stamp(site), indent=2) + "\n", encoding="utf-8")
     return {peer: len(articles) for peer in PEERS}
 

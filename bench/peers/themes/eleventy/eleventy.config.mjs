@@ -1,5 +1,16 @@
 // Eleventy 3 peer of the sitegen benchmark (bench/peers/convert.py copies this theme into the converted site).
+import fs from "node:fs";
+import path from "node:path";
 import yaml from "js-yaml";
+import Image from "@11ty/eleventy-img";
+
+// The same-work comparison (bench/compare.py `cold_same`, BENCH_SAME_WORK=1): the lead images become WebP and JPEG
+// variants at sitegen's widths and quality (eleventy-img, that is sharp), every article, role page and the home page
+// get a 1200x630 PNG social card (an SVG drawn by sharp, the usual Eleventy recipe), and Pagefind indexes the output
+// afterwards (compare.py runs it). Off, the lead images are copied as they are and no card is drawn.
+const SAME_WORK = process.env.BENCH_SAME_WORK === "1";
+const LEAD_WIDTHS = [480, 800, 1200, 1600];
+const SIZES = "(min-width: 44.5rem) 42rem, calc(100vw - 2.5rem)";
 
 function money(amount) {
   amount = Math.abs(Math.trunc(amount));
@@ -44,7 +55,9 @@ function termPages(posts, key, base) {
 
 export default function (eleventyConfig) {
   eleventyConfig.addDataExtension("yaml", (contents) => yaml.load(contents));
-  eleventyConfig.addPassthroughCopy("images");  // the lead images, published as they are
+  eleventyConfig.addGlobalData("samework", SAME_WORK);
+  sameWork(eleventyConfig);  // its shortcodes: the templates call them only when samework is on
+  if (!SAME_WORK) eleventyConfig.addPassthroughCopy("images");  // the lead images, published as they are
   eleventyConfig.amendLibrary("md", (md) => md.set({ linkify: true }));
   eleventyConfig.addFilter("longDate", longDate);
   eleventyConfig.addFilter("isoDate", (d) => d.toISOString().slice(0, 10));
@@ -96,3 +109,54 @@ export default function (eleventyConfig) {
 }
 
 function isoOf(v) { return v instanceof Date ? v.toISOString().slice(0, 10) : String(v); }
+
+function wrap(text, width, lines) {
+  const out = [""];
+  for (const word of String(text).split(/\s+/)) {
+    const line = out[out.length - 1];
+    if (line && (line + " " + word).length > width) out.push(word);
+    else out[out.length - 1] = line ? line + " " + word : word;
+  }
+  if (out.length > lines) {
+    out.length = lines;
+    out[lines - 1] = out[lines - 1].replace(/\s*\S*$/, "") + "\u2026";
+  }
+  return out;
+}
+
+// An article comparing roles: each role with its median base salary (sitegen's card.yaml, third layer).
+function roleLines(ctx) {
+  const roles = (Array.isArray(ctx.roles) ? ctx.roles : []).map((id) => ctx.roles_data.roles[id]).filter(Boolean);
+  return roles.slice(0, 3).map((r, i) => `<text x="80" y="${482 + i * 42}" font-family="DejaVu Sans" font-size="32" ` +
+    `fill="#d7e4ff">${esc(r.title)}: ${money(r.salary.median_base)} median base</text>`);
+}
+
+function sameWork(eleventyConfig) {
+  const lead = (src) => Image("." + src, {
+    widths: LEAD_WIDTHS, formats: ["webp", "jpeg"], urlPath: "/img/",
+    outputDir: path.join(eleventyConfig.directories.output, "img"),
+    sharpWebpOptions: { quality: 80, effort: 4 }, sharpJpegOptions: { quality: 80, progressive: true },
+  });
+  eleventyConfig.addAsyncShortcode("leadImage", async function (src, alt) {
+    return Image.generateHTML(await lead(src), { alt, sizes: SIZES, decoding: "async" });
+  });
+  let logo = null;
+  eleventyConfig.addAsyncShortcode("socialCard", async function (title, image, url) {
+    if (image) return (await lead(image)).jpeg.find((v) => v.width === 1200).url;
+    logo ??= fs.readFileSync("_card/logo.png").toString("base64");
+    const big = wrap(title, 25, 4).length <= 3;  // a long title is drawn smaller, as card.yaml's min_size does
+    const lines = wrap(title, big ? 25 : 31, 3).map((line, i) =>
+      `<text x="80" y="${(big ? 236 : 226) + i * (big ? 80 : 64)}" font-family="DejaVu Sans" font-weight="bold" ` +
+      `font-size="${big ? 68 : 54}" fill="#ffffff">${esc(line)}</text>`);
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="630" viewBox="0 0 1200 630">` +
+      `<rect width="1200" height="630" fill="#0b1f3f"/>` +
+      `<image href="data:image/png;base64,${logo}" x="80" y="64" width="72" height="72"/>` +
+      `<text x="176" y="112" font-family="DejaVu Sans" font-weight="bold" font-size="34" fill="#9fc2ff">Hiring Insights</text>` +
+      lines.join("") + roleLines(this.ctx).join("") + `</svg>`;
+    const made = await Image(Buffer.from(svg), {
+      widths: [1200], formats: ["png"], urlPath: url, outputDir: path.join(eleventyConfig.directories.output, url),
+      filenameFormat: () => "card.png",  // sharp's PNG defaults (truecolour), as eleventy-img's users get
+    });
+    return made.png[0].url;
+  });
+}
