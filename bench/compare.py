@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import functools
 import json
 import os
 import queue
@@ -70,8 +71,8 @@ class Peer:
     out_name = ""
     clear_names: tuple[str, ...] = ()  # besides the output: caches a cold build must not find
 
-    def __init__(self, root: Path, env: dict[str, str], timeout: float | None, n: int):
-        self.root, self.env, self.timeout, self.n = root, env, timeout, n
+    def __init__(self, root: Path, env: dict[str, str], timeout: float | None, n: int, python: str = sys.executable):
+        self.root, self.env, self.timeout, self.n, self.python = root, env, timeout, n, python
         self.backups: dict[Path, bytes] = {}
 
     @property
@@ -84,12 +85,13 @@ class Peer:
     def same_work_argv(self) -> list[str]:
         """The build doing the work ours does beyond pages (with BENCH_SAME_WORK=1 in its environment: the lead
         images' variants and the social cards, see its theme), then Pagefind over its output, as one command."""
-        pagefind = [str(pagefind_binary()), "--site", str(self.out), "--force-language", "en", "--silent"]
+        pagefind = [str(pagefind_binary(self.python)), "--site", str(self.out), "--force-language", "en", "--silent"]
         return ["sh", "-c", f"{shlex.join(self.argv(same_work=True))} && {shlex.join(pagefind)}"]
 
     def build(self, same_work: bool = False) -> Measurement:
         os.sync()  # as for our builds: the previous run's files are written back now, not during this one
-        argv, env = (self.same_work_argv(), {**self.env, "BENCH_SAME_WORK": "1"}) if same_work else (self.argv(), self.env)
+        argv = self.same_work_argv() if same_work else self.argv()
+        env = {**self.env, "BENCH_SAME_WORK": "1" if same_work else "0"}
         m, stdout, stderr = run.measure(argv, env=env, cwd=self.root, timeout=self.timeout,
                                         log=run.RESULTS / f"n{self.n}-{self.name}-last")
         if m.returncode != 0:
@@ -151,11 +153,13 @@ def hugo_binary() -> Path:
     return found[0]  # the binary itself: the `hugo` script around it would add a Python start-up to every run
 
 
-def pagefind_binary() -> Path:
-    """The Pagefind program our build runs (sitegen/search.py), so that both sides index with the same version."""
-    sys.path.insert(0, str(REPO))
-    from sitegen import search
-    return search.executable()
+@functools.cache
+def pagefind_binary(python: str) -> Path:
+    """The Pagefind program our build runs (sitegen/search.py under `python`, the interpreter that runs build.py), so
+    that both sides index with the same one."""
+    code = "from sitegen import search; print(search.executable())"
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    return Path(out.stdout.strip())
 
 
 class Hugo(Peer):
@@ -409,6 +413,13 @@ COMPARISONS = [
 ]
 
 
+def groups(chosen: list[Comparison]) -> list[tuple[Comparison, tuple[Comparison, ...]]]:
+    """The chosen comparisons with the ones that reuse each one's run of ours (its riders, whose peers run in the
+    same alternated list, after ours or before it); a comparison whose reused one is not chosen runs on its own."""
+    names = {c.name for c in chosen}
+    return [(c, tuple(d for d in chosen if d.reuses == c.name)) for c in chosen if c.reuses not in names]
+
+
 def median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
@@ -488,25 +499,26 @@ def main(argv: list[str] | None = None) -> int:
         if convert.ensure(site, peers_root, NODE_MODULES):
             print(f"  converted for the peers into {peers_root.relative_to(REPO)} in {time.perf_counter() - started:.1f} s",
                   flush=True)
-        peers = {name: PEER_CLASSES[name](peers_root / name, env, args.timeout, n) for name in peer_names}
+        peers = {name: PEER_CLASSES[name](peers_root / name, env, args.timeout, n, args.python) for name in peer_names}
         samples: dict[tuple[str, str], list[Measurement]] = {}
         try:
             for rep in range(args.repeat):
                 ctx = Context(n=n, site=site, out=site / "output", cli=cli, jobs=args.jobs, timeout=args.timeout, env=env)
                 rel = run.middle_article(site)
                 try:
-                    for c in chosen:
-                        reused = samples.get((c.reuses, "sitegen"), []) if c.reuses else []
-                        if reused:  # our run of the same repeat stands for this comparison too
-                            samples.setdefault((c.name, "sitegen"), []).append(reused[-1])
-                        runs = [] if reused else [("sitegen", lambda c=c: c.ours(ctx))]
-                        runs += [(p, (lambda p=p, how=how: getattr(peers[p], how)(rel))) for p, how in c.peers if p in peers]
+                    for c, riders in groups(chosen):
+                        runs = [(d, p, (lambda p=p, how=how: getattr(peers[p], how)(rel)))
+                                for d in (c, *riders) for p, how in d.peers if p in peers]
+                        if not runs:
+                            continue
+                        runs.insert(0, (c, "sitegen", lambda c=c: c.ours(ctx)))
                         if rep % 2:  # alternate who goes first
                             runs = runs[1:] + runs[:1]
-                        for who, do in runs:
+                        for d, who, do in runs:
                             m = do()
-                            samples.setdefault((c.name, who), []).append(m)
-                            print(f"  {c.label:24} {who:9} {m.seconds:8.3f} s  {fmt(m.peak_mb, '.0f'):>5} MB"
+                            for e in ((c, *riders) if who == "sitegen" else (d,)):  # riders read our run
+                                samples.setdefault((e.name, who), []).append(m)
+                            print(f"  {d.label:24} {who:9} {m.seconds:8.3f} s  {fmt(m.peak_mb, '.0f'):>5} MB"
                                   f"  (run {rep + 1}/{args.repeat})", flush=True)
                 finally:
                     ctx.restore()

@@ -60,9 +60,11 @@ def test_one_article_in_ten_has_a_lead_image_every_peer_publishes(tmp_path):
     for folder in ("hugo/static/images", "eleventy/images", "pelican/content/images"):
         assert sorted(p.name for p in (out / folder).iterdir()) == leads, folder
     # the same-work comparison's cards: the site's own logo and fonts, for Hugo's images.Text and Eleventy's SVG
-    for folder in ("hugo/assets/cards", "eleventy/_card"):
-        for name, source in (("logo.png", "logo.png"), ("DejaVuSans-Bold.ttf", "fonts/DejaVuSans-Bold.ttf")):
-            assert (out / folder / name).read_bytes() == (site / "templates" / "cards" / source).read_bytes()
+    cards = site / "templates" / "cards"
+    for copy, source in (("hugo/assets/cards/logo.png", "logo.png"), ("eleventy/_card/logo.png", "logo.png"),
+                         ("hugo/assets/cards/DejaVuSans-Bold.ttf", "fonts/DejaVuSans-Bold.ttf"),
+                         ("hugo/assets/cards/DejaVuSans.ttf", "fonts/DejaVuSans.ttf")):
+        assert (out / copy).read_bytes() == (cards / source).read_bytes(), copy
     assert "samework = true" in (out / "hugo" / "samework.toml").read_text(encoding="utf-8")
 
 
@@ -98,5 +100,14 @@ def test_the_same_work_builds_turn_it_on_and_run_pagefind_after(tmp_path, monkey
         assert index.split() == [str(search.executable()), "--site", str(peer.out), "--force-language", "en",
                                  "--silent"]
         assert ("--config hugo.toml,samework.toml" in build) == (name == "hugo"), build
-    cold_same = next(c for c in compare.COMPARISONS if c.name == "cold_same")
-    assert cold_same.reuses == "cold" and dict(cold_same.peers) == {"eleventy": "cold_same", "hugo": "cold_same"}
+
+
+def test_a_comparison_that_reuses_our_run_rides_with_the_one_it_reuses():
+    import compare  # noqa: E402  (bench/compare.py)
+    by_name = {c.name: c for c in compare.COMPARISONS}
+    cold, same, warm = by_name["cold"], by_name["cold_same"], by_name["warm"]
+    assert same.reuses == "cold" and dict(same.peers) == {"eleventy": "cold_same", "hugo": "cold_same"}
+    # in the order given, and whatever that order: the rider goes with cold (one run of ours for both)
+    assert compare.groups([cold, same, warm]) == [(cold, (same,)), (warm, ())]
+    assert compare.groups([same, warm, cold]) == [(warm, ()), (cold, (same,))]
+    assert compare.groups([same, warm]) == [(same, ()), (warm, ())]  # without cold: a cold build of its own

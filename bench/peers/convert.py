@@ -225,12 +225,16 @@ def convert(site: Path, out: Path, node_modules: Path | None = None) -> dict:
     if images.is_dir():
         for target in (hugo / "static" / "images", eleventy / "images", pelican / "content" / "images"):
             shutil.copytree(images, target, dirs_exist_ok=True)
-    cards = site / "templates" / "cards"  # the social card's logo and font, for the same-work comparison's cards
-    for target in (hugo / "assets" / "cards", eleventy / "_card"):
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(cards / "logo.png", target / "logo.png")
-        for font in ("DejaVuSans-Bold.ttf", "DejaVuSans.ttf"):
-            shutil.copy2(cards / "fonts" / font, target / font)
+    # the social card's logo and fonts, for the same-work comparison's cards (Eleventy's SVG names the font: librsvg
+    # finds DejaVu Sans through fontconfig, among the system's fonts)
+    cards = site / "templates" / "cards"
+    (hugo / "assets" / "cards").mkdir(parents=True, exist_ok=True)
+    (eleventy / "_card").mkdir(parents=True, exist_ok=True)
+    for source, target in (("logo.png", hugo / "assets" / "cards" / "logo.png"),
+                           ("fonts/DejaVuSans-Bold.ttf", hugo / "assets" / "cards" / "DejaVuSans-Bold.ttf"),
+                           ("fonts/DejaVuSans.ttf", hugo / "assets" / "cards" / "DejaVuSans.ttf"),
+                           ("logo.png", eleventy / "_card" / "logo.png")):
+        shutil.copy2(cards / source, target)
     (out / STAMP).write_text(json.dumps(wanted_stamp(site), indent=2) + "\n", encoding="utf-8")
     return {peer: len(articles) for peer in PEERS}
 

@@ -124,8 +124,12 @@ function wrap(text, width, lines) {
   return out;
 }
 
-// An article comparing roles: each role with its median base salary (sitegen's card.yaml, third layer).
+// An article comparing roles: each role with its median base salary; a role's page: its own (sitegen's card.yaml,
+// third and fourth layers).
 function roleLines(ctx) {
+  const own = ctx.page.url.startsWith("/roles/") && ctx.roles_data.roles[ctx.id];
+  if (own) return [`<text x="80" y="482" font-family="DejaVu Sans" font-size="32" fill="#d7e4ff">Median base salary ` +
+    `${money(own.salary.median_base)}</text>`];
   const roles = (Array.isArray(ctx.roles) ? ctx.roles : []).map((id) => ctx.roles_data.roles[id]).filter(Boolean);
   return roles.slice(0, 3).map((r, i) => `<text x="80" y="${482 + i * 42}" font-family="DejaVu Sans" font-size="32" ` +
     `fill="#d7e4ff">${esc(r.title)}: ${money(r.salary.median_base)} median base</text>`);
@@ -141,8 +145,8 @@ function sameWork(eleventyConfig) {
     return Image.generateHTML(await lead(src), { alt, sizes: SIZES, decoding: "async" });
   });
   let logo = null;
-  eleventyConfig.addAsyncShortcode("socialCard", async function (title, image, url) {
-    if (image) return (await lead(image)).jpeg.find((v) => v.width === 1200).url;
+  eleventyConfig.addAsyncShortcode("socialCard", async function (title, image) {
+    if (image) return (await lead(image)).jpeg.find((v) => v.width === 1600).url;  // the largest, as sitegen
     logo ??= fs.readFileSync("_card/logo.png").toString("base64");
     const big = wrap(title, 25, 4).length <= 3;  // a long title is drawn smaller, as card.yaml's min_size does
     const lines = wrap(title, big ? 25 : 31, 3).map((line, i) =>
@@ -153,10 +157,11 @@ function sameWork(eleventyConfig) {
       `<image href="data:image/png;base64,${logo}" x="80" y="64" width="72" height="72"/>` +
       `<text x="176" y="112" font-family="DejaVu Sans" font-weight="bold" font-size="34" fill="#9fc2ff">Hiring Insights</text>` +
       lines.join("") + roleLines(this.ctx).join("") + `</svg>`;
+    // one folder of hashed names, the usual eleventy-img pattern: the same card (same SVG) is rendered once
     const made = await Image(Buffer.from(svg), {
-      widths: [1200], formats: ["png"], urlPath: url, outputDir: path.join(eleventyConfig.directories.output, url),
-      filenameFormat: () => "card.png",  // sharp's PNG defaults (truecolour), as eleventy-img's users get
-    });
+      widths: [1200], formats: ["png"], urlPath: "/img/cards/",
+      outputDir: path.join(eleventyConfig.directories.output, "img", "cards"),
+    });  // sharp's PNG defaults (truecolour), as eleventy-img's users get them
     return made.png[0].url;
   });
 }
