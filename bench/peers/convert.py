@@ -228,13 +228,11 @@ def convert(site: Path, out: Path, node_modules: Path | None = None) -> dict:
     # the social card's logo and fonts, for the same-work comparison's cards (Eleventy's SVG names the font: librsvg
     # finds DejaVu Sans through fontconfig, among the system's fonts)
     cards = site / "templates" / "cards"
-    (hugo / "assets" / "cards").mkdir(parents=True, exist_ok=True)
-    (eleventy / "_card").mkdir(parents=True, exist_ok=True)
-    for source, target in (("logo.png", hugo / "assets" / "cards" / "logo.png"),
-                           ("fonts/DejaVuSans-Bold.ttf", hugo / "assets" / "cards" / "DejaVuSans-Bold.ttf"),
-                           ("fonts/DejaVuSans.ttf", hugo / "assets" / "cards" / "DejaVuSans.ttf"),
-                           ("logo.png", eleventy / "_card" / "logo.png")):
-        shutil.copy2(cards / source, target)
+    for folder, names in ((hugo / "assets" / "cards", ("logo.png", "fonts/DejaVuSans-Bold.ttf", "fonts/DejaVuSans.ttf")),
+                          (eleventy / "_card", ("logo.png",))):
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            shutil.copy2(cards / name, folder / Path(name).name)
     (out / STAMP).write_text(json.dumps(wanted_stamp(site), indent=2) + "\n", encoding="utf-8")
     return {peer: len(articles) for peer in PEERS}
 

@@ -146,7 +146,7 @@ function sameWork(eleventyConfig) {
   });
   let logo = null;
   eleventyConfig.addAsyncShortcode("socialCard", async function (title, image) {
-    if (image) return (await lead(image)).jpeg.find((v) => v.width === 1600).url;  // the largest, as sitegen
+    if (image) return (await lead(image)).jpeg.at(-1).url;  // the largest (eleventy-img lists them by width), as sitegen
     logo ??= fs.readFileSync("_card/logo.png").toString("base64");
     const big = wrap(title, 25, 4).length <= 3;  // a long title is drawn smaller, as card.yaml's min_size does
     const lines = wrap(title, big ? 25 : 31, 3).map((line, i) =>
